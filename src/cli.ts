@@ -1,0 +1,52 @@
+// The `meetara` command. Each subcommand lives in src/cli/<name>.ts and registers itself here.
+// Exit codes: 0 success, 1 bad input or failed check, 2 usage error. User errors print one line;
+// --debug (or MEETARA_DEBUG=1) prints the stack.
+
+import { Command, CommanderError } from 'commander';
+import { registerInitModel } from './cli/init-model.ts';
+import { registerInspect } from './cli/inspect.ts';
+import { MeetaraError } from './errors.ts';
+
+const program = new Command('meetara')
+  .description('MeeTARA Lab: turn a small base LLM into empathetic domain specialists, shipped as GGUF')
+  .option('--debug', 'print stack traces on errors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerInspect(program);
+registerInitModel(program);
+
+for (const [name, what] of [
+  ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],
+  ['compress', 'local side: verify, quantize, build the universal model, evaluate and package'],
+  ['demo', 'train and compress end to end on the embedded tiny base model'],
+] as const) {
+  program
+    .command(name)
+    .description(`${what} (not built yet)`)
+    .allowUnknownOption()
+    .action(() => {
+      process.stderr.write(`meetara ${name}: not built yet. This pipeline lands with its own issue.\n`);
+      process.exitCode = 1;
+    });
+}
+
+const debug = process.argv.includes('--debug') || process.env.MEETARA_DEBUG === '1';
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; every other commander error is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof MeetaraError && !debug) {
+    process.stderr.write(`meetara: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else if ((err as NodeJS.ErrnoException)?.code && !debug) {
+    process.stderr.write(`meetara: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

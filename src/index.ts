@@ -12,3 +12,4 @@ export * from './model/config.ts';
 export * from './model/init-model.ts';
 export * from './util/atomic-file.ts';
 export * from './util/random.ts';
+export * from './model/weights.ts';

@@ -376,21 +376,33 @@ export class GgufFile implements GgufHeader {
 
   /** Reads `length` bytes of a tensor's data starting at byte `start` within the tensor. */
   readTensorBytes(name: string, start = 0, length?: number): Uint8Array {
-    const t = this.tensor(name);
-    const len = length ?? t.nBytes - start;
-    if (start < 0 || len < 0 || start + len > t.nBytes) {
-      throw new RangeError(`range [${start}, ${start + len}) is outside tensor '${name}' (${t.nBytes} bytes)`);
-    }
-    const out = new Uint8Array(len);
-    this.src.readInto(out, this.dataOffset + t.offset + start);
-    return out;
+    const len = length ?? this.tensor(name).nBytes - start;
+    return this.readTensorInto(name, Buffer.allocUnsafe(len), start); // every byte is overwritten by the read
   }
 
-  /** Yields a tensor's bytes in chunks of about `chunkBytes`, for tensors too large to hold at once. */
-  *streamTensorBytes(name: string, chunkBytes = 16 << 20): Generator<Uint8Array> {
+  /** Fills `into` with the tensor's bytes from byte `start` on, without allocating. Returns `into`. */
+  readTensorInto(name: string, into: Uint8Array, start = 0): Uint8Array {
     const t = this.tensor(name);
+    if (start < 0 || start + into.byteLength > t.nBytes) {
+      throw new RangeError(
+        `range [${start}, ${start + into.byteLength}) is outside tensor '${name}' (${t.nBytes} bytes)`,
+      );
+    }
+    this.src.readInto(into, this.dataOffset + t.offset + start);
+    return into;
+  }
+
+  /**
+   * Yields a tensor's bytes in chunks of about `chunkBytes`, for tensors too large to hold at once.
+   * With `reuse`, every chunk is the same buffer, overwritten on each step: for consumers (like writeGguf) that are
+   * done with a chunk before asking for the next.
+   */
+  *streamTensorBytes(name: string, chunkBytes = 16 << 20, reuse = false): Generator<Uint8Array> {
+    const t = this.tensor(name);
+    const shared = reuse ? Buffer.allocUnsafe(Math.min(chunkBytes, t.nBytes)) : undefined;
     for (let at = 0; at < t.nBytes; at += chunkBytes) {
-      yield this.readTensorBytes(name, at, Math.min(chunkBytes, t.nBytes - at));
+      const len = Math.min(chunkBytes, t.nBytes - at);
+      yield shared ? this.readTensorInto(name, shared.subarray(0, len), at) : this.readTensorBytes(name, at, len);
     }
   }
 

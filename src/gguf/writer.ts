@@ -24,7 +24,10 @@ export interface TensorToWrite {
   readonly type: GgmlType;
   /** Shape in ggml order (ne[0] = row length). */
   readonly ne: readonly number[];
-  /** The tensor's bytes, or a callback producing them (called once, when the writer reaches this tensor). */
+  /**
+   * The tensor's bytes, or a callback producing them (called once, when the writer reaches this tensor).
+   * Each chunk is fully written before the next is requested, so a source may reuse one buffer.
+   */
   readonly data: Uint8Array | (() => Chunks | Promise<Chunks>);
 }
 

@@ -1,6 +1,7 @@
 // Atomic file output: write to a temporary file in the same folder, fsync, then rename over the target.
 // An interrupted or failed write never leaves a partial file at the target path.
 
+import { writeSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.ts';
@@ -35,11 +36,9 @@ export async function openAtomic(path: string): Promise<AtomicFile> {
       return written;
     },
     async write(bytes) {
+      // Synchronous writes: measurably faster than libuv round trips for large sequential output.
       let off = 0;
-      while (off < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, off, bytes.byteLength - off);
-        off += bytesWritten;
-      }
+      while (off < bytes.byteLength) off += writeSync(handle.fd, bytes, off, bytes.byteLength - off);
       written += bytes.byteLength;
     },
     async commit() {

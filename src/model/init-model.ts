@@ -15,6 +15,7 @@ import { kv } from '../gguf/metadata.ts';
 import { writeGguf } from '../gguf/writer.ts';
 import { Rng } from '../util/random.ts';
 import { CHATML_SPECIAL_TOKENS, CHATML_TEMPLATE } from './chat-template.ts';
+import { bpeTokenizerMetadata, buildBpeVocabulary } from './tokenizer/bpe-vocab.ts';
 
 export interface InitModelOptions {
   readonly arch: LlamaArch;
@@ -30,6 +31,10 @@ export interface InitModelOptions {
   readonly ropeFreqBase?: number;
   readonly rmsNormEps?: number;
   readonly name?: string;
+  /** `spm` (default): byte-fallback SentencePiece vocabulary; `bpe`: byte-level BPE with pre-tokenizer `bpePre`. */
+  readonly tokenizer?: 'spm' | 'bpe';
+  /** `tokenizer.ggml.pre` for a BPE vocabulary (default llama-bpe). */
+  readonly bpePre?: string;
 }
 
 export const INIT_STD = 0.02;
@@ -134,22 +139,27 @@ function initStd(name: string, layers: number): number | 'ones' | 'zeros' {
 /** Writes a random model to `out` and returns its hyperparameters. */
 export async function initModel(out: string, options: InitModelOptions): Promise<LlamaHParams> {
   const h = hparamsOf(options);
-  const vocab = buildSpmVocabulary(h.vocabSize);
   const metadata = archMetadata(h);
   metadata.set('general.name', kv.str(options.name ?? `meetara-init-${h.arch}-${h.dim}x${h.layers}`));
   metadata.set('general.file_type', kv.u32(LlamaFileType.ALL_F32));
-  metadata.set('tokenizer.ggml.model', kv.str('llama'));
-  metadata.set('tokenizer.ggml.pre', kv.str('default'));
-  metadata.set('tokenizer.ggml.tokens', kv.strings(vocab.tokens));
-  metadata.set('tokenizer.ggml.scores', kv.f32s(vocab.scores));
-  metadata.set('tokenizer.ggml.token_type', kv.i32s(vocab.types));
-  metadata.set('tokenizer.ggml.bos_token_id', kv.u32(vocab.bos));
-  metadata.set('tokenizer.ggml.eos_token_id', kv.u32(vocab.eos));
-  metadata.set('tokenizer.ggml.unknown_token_id', kv.u32(vocab.unk));
-  metadata.set('tokenizer.ggml.padding_token_id', kv.u32(vocab.unk));
-  metadata.set('tokenizer.ggml.add_bos_token', kv.bool(true));
-  metadata.set('tokenizer.ggml.add_eos_token', kv.bool(false));
-  metadata.set('tokenizer.ggml.add_space_prefix', kv.bool(true));
+  if (options.tokenizer === 'bpe') {
+    const pre = options.bpePre ?? 'llama-bpe';
+    for (const [k, v] of bpeTokenizerMetadata(buildBpeVocabulary(h.vocabSize, pre), pre)) metadata.set(k, v);
+  } else {
+    const vocab = buildSpmVocabulary(h.vocabSize);
+    metadata.set('tokenizer.ggml.model', kv.str('llama'));
+    metadata.set('tokenizer.ggml.pre', kv.str('default'));
+    metadata.set('tokenizer.ggml.tokens', kv.strings(vocab.tokens));
+    metadata.set('tokenizer.ggml.scores', kv.f32s(vocab.scores));
+    metadata.set('tokenizer.ggml.token_type', kv.i32s(vocab.types));
+    metadata.set('tokenizer.ggml.bos_token_id', kv.u32(vocab.bos));
+    metadata.set('tokenizer.ggml.eos_token_id', kv.u32(vocab.eos));
+    metadata.set('tokenizer.ggml.unknown_token_id', kv.u32(vocab.unk));
+    metadata.set('tokenizer.ggml.padding_token_id', kv.u32(vocab.unk));
+    metadata.set('tokenizer.ggml.add_bos_token', kv.bool(true));
+    metadata.set('tokenizer.ggml.add_eos_token', kv.bool(false));
+    metadata.set('tokenizer.ggml.add_space_prefix', kv.bool(true));
+  }
   metadata.set('tokenizer.chat_template', kv.str(CHATML_TEMPLATE));
 
   const rng = new Rng(options.seed ?? 0);

@@ -1,0 +1,244 @@
+// The scale searches the K-quants share (ggml-quants.c, no importance matrix): make_qkx2_quants for the
+// scale+min formats (Q2_K, Q4_K, Q5_K), make_qx_quants for Q6_K and make_q3_quants for Q3_K.
+// Every float operation is rounded to float32 in C's order (see float32.ts).
+
+import { f32, GROUP_MAX_EPS, nearestInt } from '../float32.ts';
+
+/** 0.1f: the float literal, not the double 0.1. */
+export const TENTH = Math.fround(0.1);
+
+/** The result of makeQkx2Quants: the scale and the (positive) minimum to subtract. */
+export interface ScaleMin {
+  scale: number;
+  min: number;
+}
+
+/**
+ * make_qkx2_quants: quantizes x[xo .. xo+n) to 0..nmax as scale·L - min, minimising the weighted error.
+ * It tries nstep+1 inverse scales around nmax/(max-min), refits scale and min by least squares for each, and
+ * keeps the best. L receives the levels at lo; Laux is scratch of length n.
+ */
+export function makeQkx2Quants(
+  n: number,
+  nmax: number,
+  x: Float32Array,
+  xo: number,
+  weights: Float32Array,
+  L: Uint8Array,
+  lo: number,
+  Laux: Uint8Array,
+  rmin: number,
+  rdelta: number,
+  nstep: number,
+  useMad: boolean,
+  out: ScaleMin,
+): void {
+  let min = x[xo];
+  let max = x[xo];
+  let sumW = weights[0];
+  let sumX = f32(sumW * x[xo]);
+  for (let i = 1; i < n; i++) {
+    const v = x[xo + i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const w = weights[i];
+    sumW = f32(sumW + w);
+    sumX = f32(sumX + f32(w * v));
+  }
+  if (min > 0) min = 0;
+  if (max === min) {
+    L.fill(0, lo, lo + n);
+    out.scale = 0;
+    out.min = -min;
+    return;
+  }
+  let iscale = f32(nmax / f32(max - min));
+  let scale = f32(1 / iscale);
+  let bestError = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xo + i];
+    const l = clamp(nearestInt(f32(iscale * f32(v - min))), 0, nmax);
+    L[lo + i] = l;
+    const diff = f32(f32(f32(scale * l) + min) - v);
+    bestError = f32(bestError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
+  }
+  if (nstep < 1) {
+    out.scale = scale;
+    out.min = -min;
+    return;
+  }
+  for (let is = 0; is <= nstep; is++) {
+    // min moves whenever a candidate wins, and later candidates are placed against the moved min (as in C).
+    iscale = f32(f32(f32(rmin + f32(rdelta * is)) + nmax) / f32(max - min));
+    let sumL = 0;
+    let sumL2 = 0;
+    let sumXL = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i];
+      const l = clamp(nearestInt(f32(iscale * f32(v - min))), 0, nmax);
+      Laux[i] = l;
+      const wl = f32(weights[i] * l);
+      sumL = f32(sumL + wl);
+      sumL2 = f32(sumL2 + f32(wl * l));
+      sumXL = f32(sumXL + f32(wl * v));
+    }
+    const D = f32(f32(sumW * sumL2) - f32(sumL * sumL));
+    if (D > 0) {
+      let thisScale = f32(f32(f32(sumW * sumXL) - f32(sumX * sumL)) / D);
+      let thisMin = f32(f32(f32(sumL2 * sumX) - f32(sumL * sumXL)) / D);
+      if (thisMin > 0) {
+        thisMin = 0;
+        thisScale = f32(sumXL / sumL2);
+      }
+      let curError = 0;
+      for (let i = 0; i < n; i++) {
+        const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - x[xo + i]);
+        curError = f32(curError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
+      }
+      if (curError < bestError) {
+        for (let i = 0; i < n; i++) L[lo + i] = Laux[i];
+        bestError = curError;
+        scale = thisScale;
+        min = thisMin;
+      }
+    }
+  }
+  out.scale = scale;
+  out.min = -min;
+}
+
+/**
+ * make_qx_quants with rmse_type 1 and no importance weights (the Q6_K path): symmetric levels in
+ * [-nmax, nmax-1], stored as L + nmax, weighted by x², with 18 extra candidate scales around -nmax/max.
+ * Returns the scale. An all-zero group gives scale 0 and L = 0.
+ */
+export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number): number {
+  let max = 0;
+  let amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[xo + i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + i];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    L.fill(0, lo, lo + n);
+    return 0;
+  }
+  let iscale = f32(-nmax / max);
+  let sumlx = 0;
+  let suml2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xo + i];
+    const l = clamp(nearestInt(f32(iscale * v)), -nmax, nmax - 1);
+    L[lo + i] = l + nmax;
+    const w = f32(v * v);
+    sumlx = f32(sumlx + f32(f32(w * v) * l));
+    suml2 = f32(suml2 + f32(f32(w * l) * l));
+  }
+  let scale = suml2 !== 0 ? f32(sumlx / suml2) : 0;
+  let best = f32(scale * sumlx);
+  for (let is = -9; is <= 9; is++) {
+    if (is === 0) continue;
+    iscale = f32(-f32(nmax + f32(TENTH * is)) / max);
+    sumlx = 0;
+    suml2 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i];
+      const l = clamp(nearestInt(f32(iscale * v)), -nmax, nmax - 1);
+      const w = f32(v * v);
+      sumlx = f32(sumlx + f32(f32(w * v) * l));
+      suml2 = f32(suml2 + f32(f32(w * l) * l));
+    }
+    if (suml2 > 0 && f32(sumlx * sumlx) > f32(best * suml2)) {
+      for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f32(iscale * x[xo + i])), -nmax, nmax - 1);
+      scale = f32(sumlx / suml2);
+      best = f32(scale * sumlx);
+    }
+  }
+  return scale;
+}
+
+/**
+ * make_q3_quants with do_rmse (the Q3_K path): symmetric levels in [-nmax, nmax-1], then up to five passes
+ * of coordinate descent on the x²-weighted error. L receives level + nmax (or 0 for an all-zero group).
+ * Returns the scale.
+ */
+export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Int8Array, lo: number): number {
+  let max = 0;
+  let amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[xo + i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + i];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    L.fill(0, lo, lo + n);
+    return 0;
+  }
+  const iscale = f32(-nmax / max);
+  let sumlx = 0;
+  let suml2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xo + i];
+    const l = clamp(nearestInt(f32(iscale * v)), -nmax, nmax - 1);
+    L[lo + i] = l;
+    const w = f32(v * v);
+    sumlx = f32(sumlx + f32(f32(w * v) * l));
+    suml2 = f32(suml2 + f32(f32(w * l) * l));
+  }
+  for (let itry = 0; itry < 5; itry++) {
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i];
+      const w = f32(v * v);
+      const li = L[lo + i];
+      let slx = f32(sumlx - f32(f32(w * v) * li));
+      if (slx > 0) {
+        let sl2 = f32(suml2 - f32(f32(w * li) * li));
+        const newL = clamp(nearestInt(f32(f32(v * sl2) / slx)), -nmax, nmax - 1);
+        if (newL !== li) {
+          slx = f32(slx + f32(f32(w * v) * newL));
+          sl2 = f32(sl2 + f32(f32(w * newL) * newL));
+          if (sl2 > 0 && f32(f32(slx * slx) * suml2) > f32(f32(sumlx * sumlx) * sl2)) {
+            L[lo + i] = newL;
+            sumlx = slx;
+            suml2 = sl2;
+            changed++;
+          }
+        }
+      }
+    }
+    if (changed === 0) break;
+  }
+  for (let i = 0; i < n; i++) L[lo + i] += nmax;
+  return suml2 > 0 ? f32(sumlx / suml2) : 0;
+}
+
+/** MAX(lo, MIN(hi, v)) for an integer v. */
+export function clamp(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, v));
+}
+
+/** Packs 6-bit scale/min pair j of 8 into the 12-byte `scales` field of Q4_K and Q5_K (at byte `at`). */
+export function putScaleMinK4(y: Uint8Array, at: number, j: number, ls: number, lm: number): void {
+  if (j < 4) {
+    y[at + j] = ls;
+    y[at + j + 4] = lm;
+  } else {
+    y[at + j + 4] = (ls & 0xf) | ((lm & 0xf) << 4);
+    y[at + j - 4] |= (ls >>> 4) << 6;
+    y[at + j] |= (lm >>> 4) << 6;
+  }
+}
+
+/** get_scale_min_k4: unpacks 6-bit scale/min pair j; returns scale | min << 8. */
+export function getScaleMinK4(y: Uint8Array, at: number, j: number): number {
+  if (j < 4) return (y[at + j] & 63) | ((y[at + j + 4] & 63) << 8);
+  const sc = (y[at + j + 4] & 0xf) | ((y[at + j - 4] >>> 6) << 4);
+  const m = (y[at + j + 4] >>> 4) | ((y[at + j] >>> 6) << 4);
+  return sc | (m << 8);
+}

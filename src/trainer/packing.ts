@@ -1,6 +1,6 @@
 // Sequences for training: samples packed end to end into rows of `seqLen` tokens (or one sample per row,
-// padded). Each position carries its sample's segment id and its position within the sample, so attention
-// stays inside a sample and RoPE restarts at 0 for every sample, exactly as if each ran alone in llama.cpp.
+// padded). Each position carries its sample's segment id; the forward pass keeps attention inside a segment and
+// restarts RoPE positions at 0 where a segment begins, exactly as if each sample ran alone in llama.cpp.
 
 import type { TokenizedSample } from './data.ts';
 
@@ -11,8 +11,6 @@ export interface Batch {
   readonly tokens: Int32Array;
   /** The token to predict at each position, or -1 where the loss does not count. */
   readonly labels: Int32Array;
-  /** Position within the sample (RoPE position). */
-  readonly positions: Int32Array;
   /** 1-based sample index within the row; 0 marks padding. Attention only joins equal segments. */
   readonly segments: Int32Array;
   /** Positions with a label: the loss is summed over these and divided by their count. */
@@ -42,7 +40,6 @@ export function packRows(samples: readonly TokenizedSample[], seqLen: number, pa
 function makeRow(samples: readonly TokenizedSample[], seqLen: number): Batch {
   const tokens = new Int32Array(seqLen).fill(PAD_TOKEN);
   const labels = new Int32Array(seqLen).fill(-1);
-  const positions = new Int32Array(seqLen);
   const segments = new Int32Array(seqLen);
   let at = 0;
   let lossTokens = 0;
@@ -50,7 +47,6 @@ function makeRow(samples: readonly TokenizedSample[], seqLen: number): Batch {
     const n = s.tokens.length;
     tokens.set(s.tokens, at);
     for (let i = 0; i < n; i++) {
-      positions[at + i] = i;
       segments[at + i] = k + 1;
       if (i + 1 < n && s.lossMask[i + 1]) {
         labels[at + i] = s.tokens[i + 1];
@@ -59,9 +55,8 @@ function makeRow(samples: readonly TokenizedSample[], seqLen: number): Batch {
     }
     at += n;
   }
-  // Padding: its own segment 0, positions counting on so every position attends to at least itself.
-  for (let i = at; i < seqLen; i++) positions[i] = i - at;
-  return { rows: 1, seqLen, tokens, labels, positions, segments, lossTokens };
+  // Padding keeps segment 0: a segment of its own, unlike any sample's, and never counted in the loss.
+  return { rows: 1, seqLen, tokens, labels, segments, lossTokens };
 }
 
 /** Stacks rows into one batch. */
@@ -73,14 +68,12 @@ export function stackRows(rows: readonly Batch[]): Batch {
     seqLen,
     tokens: new Int32Array(n),
     labels: new Int32Array(n),
-    positions: new Int32Array(n),
     segments: new Int32Array(n),
     lossTokens: 0,
   };
   for (const [r, row] of rows.entries()) {
     out.tokens.set(row.tokens, r * seqLen);
     out.labels.set(row.labels, r * seqLen);
-    out.positions.set(row.positions, r * seqLen);
     out.segments.set(row.segments, r * seqLen);
     out.lossTokens += row.lossTokens;
   }
@@ -100,7 +93,6 @@ export function splitRows(batch: Batch, size: number): Batch[] {
       seqLen: T,
       tokens: slice(batch.tokens),
       labels,
-      positions: slice(batch.positions),
       segments: slice(batch.segments),
       lossTokens: labels.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0),
     });

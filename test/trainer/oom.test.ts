@@ -13,7 +13,6 @@ function row(id: number): Batch {
     seqLen: SEQ,
     tokens,
     labels,
-    positions: new Int32Array(SEQ),
     segments: new Int32Array(SEQ).fill(1),
     lossTokens: SEQ,
   };

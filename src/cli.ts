@@ -3,8 +3,10 @@
 // --debug (or MEETARA_DEBUG=1) prints the stack.
 
 import { Command, CommanderError } from 'commander';
+import { registerConvert } from './cli/convert.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
+import { registerTokenize } from './cli/tokenize.ts';
 import { MeetaraError } from './errors.ts';
 
 const program = new Command('meetara')
@@ -15,6 +17,8 @@ const program = new Command('meetara')
 
 registerInspect(program);
 registerInitModel(program);
+registerConvert(program);
+registerTokenize(program);
 
 for (const [name, what] of [
   ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],

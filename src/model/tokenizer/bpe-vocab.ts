@@ -1,10 +1,11 @@
 // A small byte-level BPE vocabulary for test and demo models: the 256 GPT-2 byte characters, merges learned
-// from a built-in multilingual text with the chosen pre-tokenizer, then ChatML control tokens and one
-// user-defined token. llama.cpp loads it as a `gpt2` tokenizer.
+// from a built-in multilingual text with the chosen pre-tokenizer (then seeded random merges up to the requested
+// size), ChatML control tokens and one user-defined token. llama.cpp loads it as a `gpt2` tokenizer.
 
 import { InputError } from '../../errors.ts';
 import { TokenType } from '../../gguf/constants.ts';
 import { type GgufMetadata, kv } from '../../gguf/metadata.ts';
+import { Rng } from '../../util/random.ts';
 import { CHATML_SPECIAL_TOKENS } from '../chat-template.ts';
 import { preTokenize } from './bpe.ts';
 import { bytesToGpt2 } from './unicode.ts';
@@ -88,9 +89,18 @@ export function buildBpeVocabulary(size: number, pre: string): BpeVocabulary {
       w.parts = out;
     }
   }
-  // Learned merges ran out before `size`: pad with unused slots so the vocabulary has the requested size.
-  for (let i = 0; tokens.length < target; i++) tokens.push(`<|unused_${i}|>`);
-  const types: number[] = tokens.map((t) => (t.startsWith('<|unused_') ? TokenType.UNUSED : TokenType.NORMAL));
+  // The text ran out of pairs before `size`: add merges of random existing tokens (seeded), so every slot is
+  // a real token and tokenization exercises deeper merges.
+  const rng = new Rng(size);
+  while (tokens.length < target) {
+    const a = tokens[rng.int(tokens.length)];
+    const b = tokens[rng.int(tokens.length)];
+    if (known.has(a + b) || a.length + b.length > 12) continue;
+    merges.push(`${a} ${b}`);
+    tokens.push(a + b);
+    known.add(a + b);
+  }
+  const types: number[] = tokens.map(() => TokenType.NORMAL);
   for (const t of specials) {
     tokens.push(t);
     types.push(TokenType.CONTROL);

@@ -22,3 +22,8 @@ export * from './model/export-hf.ts';
 export * from './model/tokenizer/tokenizer.ts';
 export * from './model/tokenizer/vocab.ts';
 export * from './model/tokenizer/bpe-vocab.ts';
+export * from './trainer/backend.ts';
+export * from './trainer/tf-model.ts';
+export * from './trainer/lora.ts';
+export * from './trainer/forward.ts';
+export * from './trainer/adapter-gguf.ts';

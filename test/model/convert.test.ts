@@ -3,6 +3,7 @@
 // float64 forward pass with HF semantics on the exported folder matches llama.cpp on the GGUF, which pins the q/k
 // permutation direction; --outtype q8_0 matches ggml's own quantizer byte for byte.
 
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +165,29 @@ describe.each([
     const reference = hfReferenceProbabilities(hf, cfg, tokens);
     expect(maxAbsDiff(llamaCpp, reference)).toBeLessThan(1e-4);
   });
+
+  it.runIf(tokenizer === 'spm')(
+    'builds an SPM vocabulary from tokenizer.json alone that llama.cpp uses like the original',
+    async () => {
+      const noModel = join(dir, `${arch}-hf-json-only`);
+      cpSync(hf, noModel, { recursive: true });
+      rmSync(join(noModel, 'tokenizer.model'));
+      const out = join(dir, `${arch}-json-only.gguf`);
+      await convertHfToGguf(noModel, out, { outtype: 'f32' });
+      const m = await (await llamaEngine()).loadModel({ modelPath: out, vocabOnly: true });
+      try {
+        const mismatches: unknown[] = [];
+        for (const text of buildCorpus(300, 13)) {
+          const expected = Array.from(models[0].tokenize(text, true));
+          const got = Array.from(m.tokenize(text, true));
+          if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push({ text, got, expected });
+        }
+        expect(mismatches.slice(0, 3)).toEqual([]);
+      } finally {
+        await m.dispose();
+      }
+    },
+  );
 
   it('exports a tokenizer.json that @huggingface/tokenizers reads like llama.cpp on plain text', () => {
     const hfTok = loadHfTokenizer(hf);

@@ -29,6 +29,11 @@ export interface AccumPlan {
 }
 
 export interface StepRunner<G> {
+  /**
+   * Micro-batches computeGrads takes at once (data-parallel workers each take one of plan.microBatch rows);
+   * default 1.
+   */
+  readonly parallel?: number;
   /** Forward + backward on one micro-batch: returns its gradients (summed loss, not yet averaged). */
   computeGrads(micro: Batch, index: number): Promise<G>;
   /** Adds `next` into `acc` (or returns `next` when there is nothing yet), releasing `next`. */
@@ -44,7 +49,8 @@ export interface StepRunner<G> {
  */
 export async function accumulateStep<G>(batch: Batch, plan: AccumPlan, r: StepRunner<G>, step: number): Promise<G> {
   for (;;) {
-    const micros = splitRows(batch, plan.microBatch);
+    const parallel = r.parallel ?? 1;
+    const micros = splitRows(batch, plan.microBatch * parallel);
     let acc: G | undefined;
     try {
       for (const [i, micro] of micros.entries()) acc = r.accumulate(acc, await r.computeGrads(micro, i));
@@ -59,7 +65,7 @@ export async function accumulateStep<G>(batch: Batch, plan: AccumPlan, r: StepRu
       }
       const from = plan.microBatch;
       plan.microBatch = Math.max(1, Math.floor(from / 2));
-      plan.gradAccum = Math.ceil(batch.rows / plan.microBatch);
+      plan.gradAccum = Math.ceil(batch.rows / (plan.microBatch * parallel));
       r.log(
         `step ${step + 1}: out of memory at micro-batch ${from}; retrying the step with micro-batch ${plan.microBatch} × ${plan.gradAccum} accumulation`,
       );

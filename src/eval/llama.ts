@@ -57,6 +57,9 @@ export async function createContext(model: LlamaModel, o: ContextOptions = {}): 
   return model.createContext(options);
 }
 
+/** Sampling options that leave the softmax untouched (node-llama-cpp otherwise applies top-k/top-p truncation). */
+const FULL_DISTRIBUTION = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+
 /**
  * Next-token probability distributions at every position of `tokens`, as llama.cpp computes them.
  * Entry i is the distribution after seeing tokens[0..i]. Returned as Float64Array of length nVocab.
@@ -69,7 +72,7 @@ export async function nextTokenProbabilities(
   const sequence = context.getSequence();
   try {
     const results = await sequence.controlledEvaluate(
-      tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options: { temperature: 1 } } }]),
+      tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]),
     );
     return results.map((r, i) => {
       const probs = r?.next?.probabilities;

@@ -5,9 +5,9 @@
 
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, llamaEngine } from '../../src/eval/llama.ts';
+import { createContext, llamaEngine, nextTokenProbabilities } from '../../src/eval/llama.ts';
 import { GgmlType } from '../../src/gguf/constants.ts';
 import { toJsonValue } from '../../src/gguf/metadata.ts';
 import { GgufFile } from '../../src/gguf/reader.ts';
@@ -34,24 +34,6 @@ const PROMPT = renderChat(
   ],
   { addGenerationPrompt: true },
 );
-
-/** llama.cpp's full next-token distribution at every position (no top-k/top-p/min-p truncation). */
-async function nextTokenProbabilities(ctx: LlamaContext, tokens: readonly number[], nVocab: number) {
-  const sequence = ctx.getSequence();
-  try {
-    const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-    const results = await sequence.controlledEvaluate(
-      tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options } }]),
-    );
-    return results.map((r) => {
-      const out = new Float64Array(nVocab);
-      for (const [t, p] of r?.next?.probabilities ?? []) out[t] = p;
-      return out;
-    });
-  } finally {
-    sequence.dispose();
-  }
-}
 
 /**
  * init-model's N(0, 0.02) weights make attention nearly uniform, which would hide a wrong RoPE layout; scaling q

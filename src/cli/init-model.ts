@@ -20,6 +20,13 @@ export function registerInitModel(program: Command): void {
     .requiredOption('--ffn <n>', 'feed-forward size', parseIntOption)
     .option('--ctx <n>', 'context length', parseIntOption, 2048)
     .option('--tied', 'tie the LM head to the token embeddings (no output.weight)')
+    .option(
+      '--tokenizer <kind>',
+      'spm (byte-fallback SentencePiece) or bpe (byte-level BPE)',
+      choice(['spm', 'bpe'] as const),
+      'spm',
+    )
+    .option('--bpe-pre <name>', 'tokenizer.ggml.pre for --tokenizer bpe (llama-bpe, qwen2, gpt-2, smollm)', 'llama-bpe')
     .option('--seed <n>', 'random seed', parseIntOption, 0)
     .requiredOption('--out <file>', 'output GGUF path')
     .option('--json', 'print the model hyperparameters as JSON')
@@ -34,6 +41,8 @@ export function registerInitModel(program: Command): void {
         ffn: o.ffn,
         contextLength: o.ctx,
         tiedEmbeddings: Boolean(o.tied),
+        tokenizer: o.tokenizer,
+        bpePre: o.bpePre,
         seed: o.seed,
       });
       if (o.json) printJson({ out: o.out, ...h });

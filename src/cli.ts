@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConvert } from './cli/convert.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
+import { registerQuantize } from './cli/quantize.ts';
 import { registerTokenize } from './cli/tokenize.ts';
 import { MeetaraError } from './errors.ts';
 
@@ -19,6 +20,7 @@ registerInspect(program);
 registerInitModel(program);
 registerConvert(program);
 registerTokenize(program);
+registerQuantize(program);
 
 for (const [name, what] of [
   ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],

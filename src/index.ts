@@ -7,6 +7,7 @@ export * from './gguf/llama.ts';
 export * from './gguf/metadata.ts';
 export * from './gguf/reader.ts';
 export * from './gguf/writer.ts';
+export * from './quant/index.ts';
 export * from './model/chat-template.ts';
 export * from './model/config.ts';
 export * from './model/init-model.ts';

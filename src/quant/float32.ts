@@ -18,7 +18,7 @@ const cvtBits = new Int32Array(cvtFloat.buffer);
  * NaN, infinities and huge values give the same integers the C code gives.
  */
 export function nearestInt(f: number): number {
-  if (f <= 4194303 && f >= -4194303) return Math.fround(f + 12582912) - 12582912;
+  if (f <= 4194303 && f >= -4194303) return (Math.fround(f + 12582912) - 12582912) | 0;
   cvtFloat[0] = f + 12582912;
   return (cvtBits[0] & 0x007fffff) - 0x00400000;
 }

@@ -127,16 +127,35 @@ function loadLlama() {
     max_buf_size: 'size_t',
   });
   const logCallback = koffi.proto('void ggml_log_callback(int level, const char *text, void *user_data)');
-  const silent = koffi.register(() => {}, koffi.pointer(logCallback));
-  lib.func('void llama_log_set(ggml_log_callback *cb, void *user_data)')(silent, null);
+  const logger = koffi.register((_level: number, text: string) => {
+    captured?.push(text);
+  }, koffi.pointer(logCallback));
+  const logGet = lib.func('void llama_log_get(_Out_ void **cb, _Out_ void **user_data)');
+  const logSet = lib.func('void llama_log_set(void *cb, void *user_data)');
   lib.func('void llama_backend_init(void)')();
+  /** Runs `body` with llama.cpp's log routed to us, then gives the log back (node-llama-cpp sets its own). */
+  const withOurLog = <T>(body: () => T): T => {
+    const cb = [null];
+    const ud = [null];
+    logGet(cb, ud);
+    logSet(logger, null);
+    try {
+      return body();
+    } finally {
+      logSet(cb[0], ud[0]);
+    }
+  };
   return {
+    withOurLog,
     defaults: lib.func('llama_model_quantize_params llama_model_quantize_default_params(void)'),
     quantize: lib.func(
       'uint32_t llama_model_quantize(const char *fname_inp, const char *fname_out, const llama_model_quantize_params *params)',
     ),
   };
 }
+
+/** Log text llama.cpp prints while capturing is on (llama.cpp's log is otherwise silenced). */
+let captured: string[] | undefined;
 
 export interface LlamaQuantizeOptions {
   readonly threads?: number;
@@ -150,5 +169,32 @@ export function llamaModelQuantize(input: string, output: string, ftype: number,
   params.ftype = ftype;
   params.nthread = o.threads ?? 1;
   params.allow_requantize = o.allowRequantize ?? false;
-  return llama.quantize(input, output, params);
+  const { quantize, withOurLog } = llama;
+  return withOurLog(() => quantize(input, output, params));
+}
+
+/**
+ * The ggml type llama.cpp picks for every tensor, from a `--dry-run` of llama_model_quantize (nothing is
+ * written). Parsed from its per-tensor log lines: `[ i/ n] name - [shape], type = f32, size = ... (q4_K)`.
+ */
+export function llamaQuantizePlan(input: string, ftype: number): Map<string, string> {
+  llama ??= loadLlama();
+  const params = llama.defaults();
+  params.ftype = ftype;
+  params.nthread = 1;
+  params.dry_run = true;
+  captured = [];
+  let log: string;
+  try {
+    const { quantize, withOurLog } = llama;
+    const status = withOurLog(() => quantize(input, '/dev/null', params));
+    log = captured.join('');
+    if (status !== 0) throw new Error(`llama_model_quantize dry run failed: ${log.slice(-500)}`);
+  } finally {
+    captured = undefined;
+  }
+  const plan = new Map<string, string>();
+  const line = /\[\s*\d+\/\s*\d+\]\s+(\S+)\s+- \[[^\]]*\], type =\s+(\S+), size = [^\n]*?(?:\((\w+)\))?\n/g;
+  for (const m of log.matchAll(line)) plan.set(m[1], (m[3] ?? m[2]).toUpperCase());
+  return plan;
 }

@@ -17,6 +17,10 @@ export interface ScaleMin {
  * make_qkx2_quants: quantizes x[xo .. xo+n) to 0..nmax as scale·L - min, minimising the weighted error.
  * It tries nstep+1 inverse scales around nmax/(max-min), refits scale and min by least squares for each, and
  * keeps the best. L receives the levels at lo; Laux is scratch of length n.
+ *
+ * Two shortcuts keep the result identical while skipping work: a candidate whose levels equal the previous
+ * candidate's has the same fit and error, so it cannot win and is skipped; and the error (a float32 sum of
+ * non-negative terms, which can only grow) stops as soon as it reaches the best error so far.
  */
 export function makeQkx2Quants(
   n: number,
@@ -57,7 +61,9 @@ export function makeQkx2Quants(
   let bestError = 0;
   for (let i = 0; i < n; i++) {
     const v = x[xo + i];
-    const l = clamp(nearestInt(f32(iscale * f32(v - min))), 0, nmax);
+    const xm = f32(v - min);
+    shifted[i] = xm;
+    const l = clamp(nearestInt(f32(iscale * xm)), 0, nmax);
     L[lo + i] = l;
     const diff = f32(f32(f32(scale * l) + min) - v);
     bestError = f32(bestError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
@@ -67,45 +73,60 @@ export function makeQkx2Quants(
     out.min = -min;
     return;
   }
+  let fresh = false; // Laux holds the previous candidate's levels
   for (let is = 0; is <= nstep; is++) {
     // min moves whenever a candidate wins, and later candidates are placed against the moved min (as in C).
     iscale = f32(f32(f32(rmin + f32(rdelta * is)) + nmax) / f32(max - min));
+    let same = fresh;
+    for (let i = 0; i < n; i++) {
+      const l = clamp(nearestInt(f32(iscale * shifted[i])), 0, nmax);
+      if (l !== Laux[i]) {
+        same = false;
+        Laux[i] = l;
+      }
+    }
+    fresh = true;
+    if (same) continue;
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[xo + i];
-      const l = clamp(nearestInt(f32(iscale * f32(v - min))), 0, nmax);
-      Laux[i] = l;
+      const l = Laux[i];
       const wl = f32(weights[i] * l);
       sumL = f32(sumL + wl);
       sumL2 = f32(sumL2 + f32(wl * l));
-      sumXL = f32(sumXL + f32(wl * v));
+      sumXL = f32(sumXL + f32(wl * x[xo + i]));
     }
     const D = f32(f32(sumW * sumL2) - f32(sumL * sumL));
-    if (D > 0) {
-      let thisScale = f32(f32(f32(sumW * sumXL) - f32(sumX * sumL)) / D);
-      let thisMin = f32(f32(f32(sumL2 * sumX) - f32(sumL * sumXL)) / D);
-      if (thisMin > 0) {
-        thisMin = 0;
-        thisScale = f32(sumXL / sumL2);
-      }
-      let curError = 0;
-      for (let i = 0; i < n; i++) {
-        const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - x[xo + i]);
-        curError = f32(curError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
-      }
-      if (curError < bestError) {
-        for (let i = 0; i < n; i++) L[lo + i] = Laux[i];
-        bestError = curError;
-        scale = thisScale;
+    if (!(D > 0)) continue;
+    let thisScale = f32(f32(f32(sumW * sumXL) - f32(sumX * sumL)) / D);
+    let thisMin = f32(f32(f32(sumL2 * sumX) - f32(sumL * sumXL)) / D);
+    if (thisMin > 0) {
+      thisMin = 0;
+      thisScale = f32(sumXL / sumL2);
+    }
+    let curError = 0;
+    let i = 0;
+    for (; i < n && !(curError >= bestError); i++) {
+      const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - x[xo + i]);
+      curError = f32(curError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
+    }
+    if (i === n && curError < bestError) {
+      for (let k = 0; k < n; k++) L[lo + k] = Laux[k];
+      bestError = curError;
+      scale = thisScale;
+      if (thisMin !== min) {
         min = thisMin;
+        for (let k = 0; k < n; k++) shifted[k] = f32(x[xo + k] - min);
       }
     }
   }
   out.scale = scale;
   out.min = -min;
 }
+
+/** x - min for the current min of makeQkx2Quants (groups are at most 32 long). */
+const shifted = new Float64Array(32);
 
 /**
  * make_qx_quants with rmse_type 1 and no importance weights (the Q6_K path): symmetric levels in
@@ -218,9 +239,9 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   return suml2 > 0 ? f32(sumlx / suml2) : 0;
 }
 
-/** MAX(lo, MIN(hi, v)) for an integer v. */
+/** MAX(lo, MIN(hi, v)) for an integer v (ternaries keep it in int32 arithmetic). */
 export function clamp(v: number, lo: number, hi: number): number {
-  return Math.max(lo, Math.min(hi, v));
+  return v < lo ? lo : v > hi ? hi : v;
 }
 
 /** Packs 6-bit scale/min pair j of 8 into the 12-byte `scales` field of Q4_K and Q5_K (at byte `at`). */

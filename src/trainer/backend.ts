@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.ts';
+import { installWasmKernels } from './wasm-kernels.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -68,6 +69,7 @@ async function activate(backend: BackendName, pkg: string, importer: ModuleImpor
     throw new Error(`${pkg} loaded but registered no '${backend}' backend with this @tensorflow/tfjs-core`);
   }
   if (!(await tf.setBackend(backend))) throw new Error(`${pkg}: backend '${backend}' failed to initialise`);
+  if (backend === 'wasm') installWasmKernels();
   // The cpu backend greets Node users with a banner recommending tfjs-node; the selection already says why.
   if (backend === 'cpu') (tf.backend() as { firstUse?: boolean }).firstUse = false;
   const got = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync());

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../model/config.ts';
 import { type LoraLayer, type LoraParams, type LoraTarget, loraDelta, loraScale } from './lora.ts';
-import { batchMatMul, linear, linearTransposed, takeRows } from './ops.ts';
+import { groupedAttention, linear, linearTransposed, takeRows } from './ops.ts';
 import { applyRope, ropeSwapMatrix, ropeTables } from './rope.ts';
 import type { TfModel } from './tf-model.ts';
 
@@ -48,8 +48,8 @@ export function tokenPositions(b: TokenBatch): Int32Array {
   return pos;
 }
 
-/** Additive attention mask [batch, 1, seqLen, seqLen]: 0 where query i may see key j (j ≤ i, same sample), else −∞. */
-export function attentionMask(b: TokenBatch): tf.Tensor4D {
+/** Additive attention mask [batch, seqLen, seqLen]: 0 where query i may see key j (j ≤ i, same sample), else −∞. */
+export function attentionMask(b: TokenBatch): tf.Tensor3D {
   const T = b.seqLen;
   const mask = new Float32Array(b.batch * T * T).fill(Number.NEGATIVE_INFINITY);
   for (let r = 0; r < b.batch; r++) {
@@ -58,7 +58,7 @@ export function attentionMask(b: TokenBatch): tf.Tensor4D {
       for (let j = 0; j <= i; j++) if (seg(j) === seg(i)) mask[(r * T + i) * T + j] = 0;
     }
   }
-  return tf.tensor4d(mask, [b.batch, 1, T, T]);
+  return tf.tensor3d(mask, [b.batch, T, T]);
 }
 
 /** RMSNorm as ggml_rms_norm followed by the weight: x / √(mean(x²) + eps) · w. */
@@ -69,22 +69,19 @@ function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D 
 /**
  * Causal grouped-query attention. q [n, heads, hd], k and v [n, kvHeads, hd], n = batch·T; returns [n, heads·hd].
  * Query head h reads kv head ⌊h / group⌋ (ggml's broadcast in mul_mat), so the query heads that share a kv head are
- * stacked into one [group·T, hd] matrix and each (sequence, kv head) pair is one 2-D product.
+ * stacked into one [group·T, hd] matrix: each (sequence, kv head) pair is one group of 2-D products.
  */
-function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor4D, c: ModelConfig, B: number) {
+function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor3D, c: ModelConfig) {
   const [n, H, hd] = q.shape;
-  const T = n / B;
+  const [B, T] = mask.shape;
   const Hkv = c.kvHeads;
-  const G = B * Hkv; // (sequence, kv head) pairs
-  const gT = (H / Hkv) * T; // rows of one group: its query heads one after another
-  const qs = tf.reshape(tf.transpose(tf.reshape(q, [B, T, H, hd]), [0, 2, 1, 3]), [G, gT, hd]) as tf.Tensor3D;
-  const kT = tf.reshape(tf.transpose(tf.reshape(k, [B, T, Hkv, hd]), [0, 2, 3, 1]), [G, hd, T]) as tf.Tensor3D;
-  const vs = tf.reshape(tf.transpose(tf.reshape(v, [B, T, Hkv, hd]), [0, 2, 1, 3]), [G, T, hd]) as tf.Tensor3D;
+  const G = B * Hkv;
+  const qs = tf.reshape(tf.transpose(tf.reshape(q, [B, T, H, hd]), [0, 2, 1, 3]), [G, (H / Hkv) * T, hd]);
+  const kT = tf.reshape(tf.transpose(tf.reshape(k, [B, T, Hkv, hd]), [0, 2, 3, 1]), [G, hd, T]);
+  const vs = tf.reshape(tf.transpose(tf.reshape(v, [B, T, Hkv, hd]), [0, 2, 1, 3]), [G, T, hd]);
   // ggml_soft_max_ext: softmax(scores · scale + mask)
-  const scores = tf.add(tf.mul(tf.reshape(batchMatMul(qs, kT), [B, H, T, T]), 1 / Math.sqrt(hd)), mask);
-  const probs = tf.reshape(tf.softmax(scores), [G, gT, T]) as tf.Tensor3D;
-  const out = tf.reshape(batchMatMul(probs, vs), [B, H, T, hd]);
-  return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [n, H * hd]) as tf.Tensor2D;
+  const out = groupedAttention(qs as tf.Tensor3D, kT as tf.Tensor3D, vs as tf.Tensor3D, mask, 1 / Math.sqrt(hd));
+  return tf.reshape(tf.transpose(tf.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [n, H * hd]) as tf.Tensor2D;
 }
 
 /** Hidden states after the final norm, [batch·seqLen, dim]. */
@@ -116,7 +113,7 @@ export function hiddenStates(model: TfModel, batch: TokenBatch, options: Forward
       const q = tf.reshape(project(h, w.wq, 'q', w.bq), [n, c.heads, c.headDim]) as tf.Tensor3D;
       const k = tf.reshape(project(h, w.wk, 'k', w.bk), [n, c.kvHeads, c.headDim]) as tf.Tensor3D;
       const v = tf.reshape(project(h, w.wv, 'v', w.bv), [n, c.kvHeads, c.headDim]) as tf.Tensor3D;
-      const att = attention(applyRope(q, cos, sin, swap), applyRope(k, cos, sin, swap), v, mask, c, batch.batch);
+      const att = attention(applyRope(q, cos, sin, swap), applyRope(k, cos, sin, swap), v, mask, c);
       x = tf.add(x, project(att, w.wo, 'o'));
 
       // feed-forward: SwiGLU

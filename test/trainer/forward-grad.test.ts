@@ -101,6 +101,28 @@ describe('gradients through the forward pass (wasm backend)', () => {
     }
   });
 
+  it('forward and backward leave no tensors behind', async () => {
+    const path = join(dir, 'leak.gguf');
+    const o = { arch: 'qwen2', vocabSize: VOCAB, dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64 } as const;
+    await initModel(path, { ...o, contextLength: 64, seed: 5 });
+    const model = loadTfModel(path);
+    const lora = createLora(model.config, { rank: 2, alpha: 4, seed: 1 });
+    const r = tf.zeros([32, VOCAB]) as tf.Tensor2D;
+    try {
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 2; i++) {
+        tf.tidy(() => forward(model, batch, { lora }).dataSync());
+        const { value, grads } = tf.variableGrads(() => lossOf(model, lora, r), loraVariables(lora));
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      disposeLora(lora);
+      disposeTfModel(model);
+      r.dispose();
+    }
+  });
+
   it('every weight under full fine-tuning (qwen2: biases, tied embeddings as lookup and head)', async () => {
     const path = join(dir, 'qwen2.gguf');
     const o = { arch: 'qwen2', vocabSize: VOCAB, dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64 } as const;

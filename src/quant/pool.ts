@@ -23,7 +23,12 @@ export class QuantPool {
     if (!Number.isInteger(threads) || threads < 1)
       throw new InputError(`--threads must be a positive integer, got ${threads}`);
     this.threads = threads;
-    this.piscina = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+    this.piscina = new Piscina({
+      filename: workerFile(),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+    });
     this.piscina.on('error', (err: Error) => {
       this.failure = err;
     });

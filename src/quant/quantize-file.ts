@@ -190,9 +190,9 @@ function readFully(fd: number, into: Uint8Array, position: number, path: string)
   }
 }
 
-/** Copies a tensor unchanged, in 16 MiB chunks. */
+/** Copies a tensor unchanged, in 16 MiB chunks through one reused buffer (the writer is done with each chunk). */
 async function* copiedTensor(file: GgufFile, t: GgufTensorInfo, onSlab: (n: number) => void) {
-  for (const chunk of file.streamTensorBytes(t.name)) {
+  for (const chunk of file.streamTensorBytes(t.name, 16 << 20, true)) {
     yield chunk;
     onSlab(chunk.byteLength);
   }

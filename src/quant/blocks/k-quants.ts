@@ -7,6 +7,23 @@ import { f32, GROUP_MAX_EPS, nearestInt } from '../float32.ts';
 /** 0.1f: the float literal, not the double 0.1. */
 export const TENTH = Math.fround(0.1);
 
+/**
+ * Scratch for one group (at most 32 values). The hot functions copy these into locals first: V8 reloads and
+ * re-checks a module-level binding on every loop iteration, but hoists those checks out of the loop for a local.
+ */
+const scratch = {
+  /** The group's values and weights as doubles (exact copies of float32 values; cheaper to load). */
+  xs: new Float64Array(32),
+  ws: new Float64Array(32),
+  /** x·w for makeQxQuants, x - min for makeQkx2Quants. */
+  wxs: new Float64Array(32),
+  shifted: new Float64Array(32),
+  /** The current candidate's levels in makeQxQuants. */
+  levels: new Int32Array(32),
+  /** The current candidate's levels in makeQkx2Quants. */
+  levelsA: new Uint8Array(32),
+};
+
 /** The result of makeQkx2Quants: the scale and the (positive) minimum to subtract. */
 export interface ScaleMin {
   scale: number;
@@ -16,7 +33,7 @@ export interface ScaleMin {
 /**
  * make_qkx2_quants: quantizes x[xo .. xo+n) to 0..nmax as scale·L - min, minimising the weighted error.
  * It tries nstep+1 inverse scales around nmax/(max-min), refits scale and min by least squares for each, and
- * keeps the best. L receives the levels at lo; Laux is scratch of length n.
+ * keeps the best. L receives the levels at lo.
  *
  * Two shortcuts keep the result identical while skipping work: a candidate whose levels equal the previous
  * candidate's has the same fit and error, so it cannot win and is skipped; and the error (a float32 sum of
@@ -30,22 +47,26 @@ export function makeQkx2Quants(
   weights: Float32Array,
   L: Uint8Array,
   lo: number,
-  Laux: Uint8Array,
   rmin: number,
   rdelta: number,
   nstep: number,
   useMad: boolean,
   out: ScaleMin,
 ): void {
-  let min = x[xo];
-  let max = x[xo];
-  let sumW = weights[0];
-  let sumX = f32(sumW * x[xo]);
+  const { xs, ws, shifted, levelsA: Laux } = scratch;
+  for (let i = 0; i < n; i++) {
+    xs[i] = x[xo + i];
+    ws[i] = weights[i];
+  }
+  let min = xs[0];
+  let max = xs[0];
+  let sumW = ws[0];
+  let sumX = f32(sumW * xs[0]);
   for (let i = 1; i < n; i++) {
-    const v = x[xo + i];
+    const v = xs[i];
     if (v < min) min = v;
     if (v > max) max = v;
-    const w = weights[i];
+    const w = ws[i];
     sumW = f32(sumW + w);
     sumX = f32(sumX + f32(w * v));
   }
@@ -60,13 +81,13 @@ export function makeQkx2Quants(
   let scale = f32(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
-    const v = x[xo + i];
+    const v = xs[i];
     const xm = f32(v - min);
     shifted[i] = xm;
     const l = clamp(nearestInt(f32(iscale * xm)), 0, nmax);
     L[lo + i] = l;
     const diff = f32(f32(f32(scale * l) + min) - v);
-    bestError = f32(bestError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
+    bestError = f32(bestError + f32(ws[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
   }
   if (nstep < 1) {
     out.scale = scale;
@@ -79,7 +100,7 @@ export function makeQkx2Quants(
     iscale = f32(f32(f32(rmin + f32(rdelta * is)) + nmax) / f32(max - min));
     let same = fresh;
     for (let i = 0; i < n; i++) {
-      const l = clamp(nearestInt(f32(iscale * shifted[i])), 0, nmax);
+      const l = level(f32(iscale * shifted[i]), 0, nmax);
       if (l !== Laux[i]) {
         same = false;
         Laux[i] = l;
@@ -92,10 +113,10 @@ export function makeQkx2Quants(
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
       const l = Laux[i];
-      const wl = f32(weights[i] * l);
+      const wl = f32(ws[i] * l);
       sumL = f32(sumL + wl);
       sumL2 = f32(sumL2 + f32(wl * l));
-      sumXL = f32(sumXL + f32(wl * x[xo + i]));
+      sumXL = f32(sumXL + f32(wl * xs[i]));
     }
     const D = f32(f32(sumW * sumL2) - f32(sumL * sumL));
     if (!(D > 0)) continue;
@@ -107,9 +128,16 @@ export function makeQkx2Quants(
     }
     let curError = 0;
     let i = 0;
-    for (; i < n && !(curError >= bestError); i++) {
-      const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - x[xo + i]);
-      curError = f32(curError + f32(weights[i] * (useMad ? Math.abs(diff) : f32(diff * diff))));
+    if (useMad) {
+      for (; i < n && !(curError >= bestError); i++) {
+        const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - xs[i]);
+        curError = f32(curError + f32(ws[i] * Math.abs(diff)));
+      }
+    } else {
+      for (; i < n && !(curError >= bestError); i++) {
+        const diff = f32(f32(f32(thisScale * Laux[i]) + thisMin) - xs[i]);
+        curError = f32(curError + f32(ws[i] * f32(diff * diff)));
+      }
     }
     if (i === n && curError < bestError) {
       for (let k = 0; k < n; k++) L[lo + k] = Laux[k];
@@ -117,7 +145,7 @@ export function makeQkx2Quants(
       scale = thisScale;
       if (thisMin !== min) {
         min = thisMin;
-        for (let k = 0; k < n; k++) shifted[k] = f32(x[xo + k] - min);
+        for (let k = 0; k < n; k++) shifted[k] = f32(xs[k] - min);
       }
     }
   }
@@ -125,55 +153,67 @@ export function makeQkx2Quants(
   out.min = -min;
 }
 
-/** x - min for the current min of makeQkx2Quants (groups are at most 32 long). */
-const shifted = new Float64Array(32);
-
 /**
  * make_qx_quants with rmse_type 1 and no importance weights (the Q6_K path): symmetric levels in
  * [-nmax, nmax-1], stored as L + nmax, weighted by x², with 18 extra candidate scales around -nmax/max.
- * Returns the scale. An all-zero group gives scale 0 and L = 0.
+ * Returns the scale. An all-zero group gives scale 0 and L = 0. A candidate whose levels equal the previous
+ * candidate's cannot change the outcome, so it is skipped.
  */
 export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number): number {
+  const { xs, ws, wxs, levels } = scratch;
   let max = 0;
   let amax = 0;
   for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[xo + i]);
+    const v = x[xo + i];
+    xs[i] = v;
+    const ax = Math.abs(v);
     if (ax > amax) {
       amax = ax;
-      max = x[xo + i];
+      max = v;
     }
   }
   if (amax < GROUP_MAX_EPS) {
     L.fill(0, lo, lo + n);
     return 0;
   }
+  // The weight w = x² and the product w·x do not depend on the candidate.
+  for (let i = 0; i < n; i++) {
+    ws[i] = f32(xs[i] * xs[i]);
+    wxs[i] = f32(ws[i] * xs[i]);
+  }
   let iscale = f32(-nmax / max);
   let sumlx = 0;
   let suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const v = x[xo + i];
-    const l = clamp(nearestInt(f32(iscale * v)), -nmax, nmax - 1);
+    const l = clamp(nearestInt(f32(iscale * xs[i])), -nmax, nmax - 1);
     L[lo + i] = l + nmax;
-    const w = f32(v * v);
-    sumlx = f32(sumlx + f32(f32(w * v) * l));
-    suml2 = f32(suml2 + f32(f32(w * l) * l));
+    levels[i] = l;
+    sumlx = f32(sumlx + f32(wxs[i] * l));
+    suml2 = f32(suml2 + f32(f32(ws[i] * l) * l));
   }
   let scale = suml2 !== 0 ? f32(sumlx / suml2) : 0;
   let best = f32(scale * sumlx);
   for (let is = -9; is <= 9; is++) {
     if (is === 0) continue;
     iscale = f32(-f32(nmax + f32(TENTH * is)) / max);
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      const l = level(f32(iscale * xs[i]), -nmax, nmax - 1);
+      if (l !== levels[i]) {
+        same = false;
+        levels[i] = l;
+      }
+    }
+    if (same && is !== -9) continue;
     sumlx = 0;
     suml2 = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[xo + i];
-      const l = clamp(nearestInt(f32(iscale * v)), -nmax, nmax - 1);
-      const w = f32(v * v);
-      sumlx = f32(sumlx + f32(f32(w * v) * l));
-      suml2 = f32(suml2 + f32(f32(w * l) * l));
+      const l = levels[i];
+      sumlx = f32(sumlx + f32(wxs[i] * l));
+      suml2 = f32(suml2 + f32(f32(ws[i] * l) * l));
     }
     if (suml2 > 0 && f32(sumlx * sumlx) > f32(best * suml2)) {
-      for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f32(iscale * x[xo + i])), -nmax, nmax - 1);
+      for (let i = 0; i < n; i++) L[lo + i] = nmax + levels[i];
       scale = f32(sumlx / suml2);
       best = f32(scale * sumlx);
     }
@@ -239,8 +279,19 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   return suml2 > 0 ? f32(sumlx / suml2) : 0;
 }
 
+/**
+ * MAX(lo, MIN(hi, nearest_int(p))), the level of a scaled value. In nearest_int's range, adding 1.5·2^52
+ * rounds half to even in double exactly as C's float32 trick does, one conversion cheaper.
+ */
+export function level(p: number, lo: number, hi: number): number {
+  const l = p <= 4194303 && p >= -4194303 ? (p + 6755399441055744 - 6755399441055744) | 0 : nearestInt(p);
+  // biome-ignore lint/complexity/useMathMinMax: int32 compares; Math.min/max go through doubles in the hot loop
+  return l < lo ? lo : l > hi ? hi : l;
+}
+
 /** MAX(lo, MIN(hi, v)) for an integer v (ternaries keep it in int32 arithmetic). */
 export function clamp(v: number, lo: number, hi: number): number {
+  // biome-ignore lint/complexity/useMathMinMax: int32 compares; Math.min/max go through doubles in the hot loop
   return v < lo ? lo : v > hi ? hi : v;
 }
 

@@ -11,7 +11,6 @@ const D = 80;
 const DMIN = 82;
 
 const L = new Uint8Array(QK_K);
-const Laux = new Uint8Array(16);
 const weights = new Float32Array(16);
 const scales = new Float32Array(QK_K / 16);
 const mins = new Float32Array(QK_K / 16);
@@ -26,7 +25,7 @@ export function quantizeQ2_K(x: Float32Array, y: Uint8Array): void {
     let maxMin = 0;
     for (let j = 0; j < QK_K / 16; j++) {
       for (let l = 0; l < 16; l++) weights[l] = Math.abs(x[xo + 16 * j + l]);
-      makeQkx2Quants(16, 3, x, xo + 16 * j, weights, L, 16 * j, Laux, -0.5, TENTH, 15, true, fit);
+      makeQkx2Quants(16, 3, x, xo + 16 * j, weights, L, 16 * j, -0.5, TENTH, 15, true, fit);
       scales[j] = fit.scale;
       mins[j] = fit.min;
       if (scales[j] > maxScale) maxScale = scales[j];

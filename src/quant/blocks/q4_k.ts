@@ -12,7 +12,6 @@ const SCALES = 4;
 const QS = 16;
 
 const L = new Uint8Array(QK_K);
-const Laux = new Uint8Array(32);
 const weights = new Float32Array(32);
 const scales = new Float32Array(QK_K / 32);
 const mins = new Float32Array(QK_K / 32);
@@ -40,7 +39,7 @@ export function fitScaleMinBlock(
     for (let l = 0; l < 32; l++) sumX2 = f32(sumX2 + f32(x[g + l] * x[g + l]));
     const avX = f32(Math.sqrt(f32(sumX2 / 32)));
     for (let l = 0; l < 32; l++) weights[l] = f32(avX + Math.abs(x[g + l]));
-    makeQkx2Quants(32, nmax, x, g, weights, L, 32 * j, Laux, rmin, TENTH, nstep, false, fit);
+    makeQkx2Quants(32, nmax, x, g, weights, L, 32 * j, rmin, TENTH, nstep, false, fit);
     scales[j] = fit.scale;
     mins[j] = fit.min;
     if (scales[j] > maxScale) maxScale = scales[j];

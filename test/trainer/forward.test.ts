@@ -2,115 +2,34 @@
 // log-probabilities at every position of a 64-token input, for llama and qwen2 models with GQA, with and without a
 // LoRA adapter that we write and llama.cpp loads.
 // What is compared: log p(t) for every vocabulary entry t whose llama.cpp probability is above 1e-6 (for these
-// models that is the whole vocabulary; the test asserts llama.cpp returned every entry, and counts them).
+// models that is the whole vocabulary; the tests assert llama.cpp returned every entry, and count them).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, loadModel } from '../../src/eval/llama.ts';
-import { type GgufKv, kv } from '../../src/gguf/metadata.ts';
-import { GgufFile } from '../../src/gguf/reader.ts';
-import { writeGguf } from '../../src/gguf/writer.ts';
-import { type InitModelOptions, initModel } from '../../src/model/init-model.ts';
-import { readTensorF32 } from '../../src/model/weights.ts';
+import { loadModel } from '../../src/eval/llama.ts';
+import { kv } from '../../src/gguf/metadata.ts';
 import { readLoraAdapter, writeLoraAdapter } from '../../src/trainer/adapter-gguf.ts';
 import { selectBackend } from '../../src/trainer/backend.ts';
-import { forward, type TokenBatch } from '../../src/trainer/forward.ts';
+import type { TokenBatch } from '../../src/trainer/forward.ts';
 import { createLora, disposeLora, LORA_TARGETS, type LoraParams, loraVariables } from '../../src/trainer/lora.ts';
 import { disposeTfModel, loadTfModel, type TfModel } from '../../src/trainer/tf-model.ts';
-import { Rng } from '../../src/util/random.ts';
+import {
+  compareLogProbs as compare,
+  llamaLogProbs,
+  ourLogProbs,
+  randomTokens as randomTokensOf,
+  TOLERANCE,
+  testModel,
+} from './forward-oracle.ts';
 
-const TOLERANCE = 2e-3;
-const P_MIN = 1e-6;
 const SEQ = 64;
 const VOCAB = 512;
 
 let dir: string;
-
-/**
- * An init-model model whose norm weights and biases are random too (init-model sets them to 1 and 0, which would
- * leave the norm weights and the qwen2 biases untested), with optional extra metadata.
- */
-async function testModel(name: string, o: InitModelOptions, extra: Record<string, GgufKv> = {}) {
-  const raw = join(dir, `${name}-raw.gguf`);
-  const out = join(dir, `${name}.gguf`);
-  await initModel(raw, o);
-  const src = GgufFile.open(raw);
-  const rng = new Rng(o.seed ?? 0);
-  const metadata = new Map(src.metadata);
-  for (const [k, v] of Object.entries(extra)) metadata.set(k, v);
-  const tensors = src.tensors.map((t) => ({
-    name: t.name,
-    type: t.type,
-    ne: t.ne,
-    data: () => {
-      const values = readTensorF32(src, t.name).slice();
-      if (t.name.endsWith('norm.weight')) for (let i = 0; i < values.length; i++) values[i] = 1 + 0.2 * rng.normal();
-      if (t.name.endsWith('.bias')) for (let i = 0; i < values.length; i++) values[i] = 0.1 * rng.normal();
-      return new Uint8Array(values.buffer);
-    },
-  }));
-  await writeGguf(out, { metadata, tensors });
-  src.close();
-  return out;
-}
-
-/** llama.cpp's full next-token distribution (no top-k/top-p truncation) at every position, as log p. */
-async function llamaLogProbs(model: LlamaModel, tokens: readonly number[], lora?: string): Promise<Float64Array[]> {
-  const context = await createContext(model, {
-    exact: true,
-    contextSize: 128,
-    lora: lora ? [{ filePath: lora, scale: 1 }] : undefined,
-  });
-  const sequence = context.getSequence();
-  try {
-    const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-    const results = await sequence.controlledEvaluate(
-      tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options } }]),
-    );
-    return results.map((r, i) => {
-      const probs = r?.next?.probabilities;
-      if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${i}`);
-      const logp = new Float64Array(VOCAB).fill(Number.NaN);
-      for (const [t, p] of probs) logp[t] = Math.log(p);
-      return logp;
-    });
-  } finally {
-    sequence.dispose();
-    await context.dispose();
-  }
-}
-
-/** Our log-probabilities [batch·seq][vocab]. */
-function ourLogProbs(model: TfModel, batch: TokenBatch, lora?: LoraParams): Float32Array[] {
-  const flat = tf.tidy(() => tf.logSoftmax(forward(model, batch, { lora })).dataSync() as Float32Array);
-  return Array.from({ length: batch.batch * batch.seqLen }, (_, i) => flat.subarray(i * VOCAB, (i + 1) * VOCAB));
-}
-
-/** Largest |log p_llama − log p_ours| over compared entries, and how many entries were compared. */
-function compare(ref: readonly Float64Array[], ours: readonly Float32Array[]) {
-  let maxDiff = 0;
-  let compared = 0;
-  let missing = 0;
-  ref.forEach((row, i) => {
-    for (let t = 0; t < VOCAB; t++) {
-      if (Number.isNaN(row[t])) missing++;
-      else if (row[t] > Math.log(P_MIN)) {
-        maxDiff = Math.max(maxDiff, Math.abs(row[t] - ours[i][t]));
-        compared++;
-      }
-    }
-  });
-  return { maxDiff, compared, missing };
-}
-
-const randomTokens = (seed: number, n: number) => {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.nextU32() % VOCAB);
-};
+const randomTokens = (seed: number, n: number) => randomTokensOf(seed, n, VOCAB);
 
 interface Variant {
   readonly arch: 'llama' | 'qwen2';
@@ -129,12 +48,13 @@ beforeAll(async () => {
   const specs = {
     // llama: untied head, NORM rope with linear scaling (factor 2)
     llama: await testModel(
+      dir,
       'llama',
       { ...common, arch: 'llama', seed: 11, tiedEmbeddings: false },
       { 'llama.rope.scaling.type': kv.str('linear'), 'llama.rope.scaling.factor': kv.f32(2) },
     ),
     // qwen2: tied head, q/k/v biases, NEOX rope with base 1e6
-    qwen2: await testModel('qwen2', { ...common, arch: 'qwen2', seed: 12, tiedEmbeddings: true }),
+    qwen2: await testModel(dir, 'qwen2', { ...common, arch: 'qwen2', seed: 12, tiedEmbeddings: true }),
   } as const;
   for (const [arch, path] of Object.entries(specs) as ['llama' | 'qwen2', string][]) {
     const model = loadTfModel(path);
@@ -168,7 +88,7 @@ describe.each(['llama', 'qwen2'])('%s forward pass equals llama.cpp', (arch) => 
 
   it(`base model: |Δ log p| ≤ ${TOLERANCE} at all ${SEQ} positions`, async () => {
     const v = variants[arch];
-    const r = compare(await llamaLogProbs(v.llama, tokens), ourLogProbs(v.model, batch));
+    const r = compare(await llamaLogProbs(v.llama, VOCAB, tokens), ourLogProbs(v.model, batch));
     expect(r.missing).toBe(0);
     expect(r.compared).toBe(SEQ * VOCAB);
     expect(r.maxDiff).toBeLessThanOrEqual(TOLERANCE);
@@ -176,7 +96,7 @@ describe.each(['llama', 'qwen2'])('%s forward pass equals llama.cpp', (arch) => 
 
   it('with a LoRA adapter on q, k, v, o, gate, up, down, loaded by llama.cpp from our GGUF', async () => {
     const v = variants[arch];
-    const ref = await llamaLogProbs(v.llama, tokens, v.adapter);
+    const ref = await llamaLogProbs(v.llama, VOCAB, tokens, v.adapter);
     const ours = ourLogProbs(v.model, batch, v.lora);
     const r = compare(ref, ours);
     expect(r.missing).toBe(0);
@@ -209,7 +129,7 @@ describe('packed and batched sequences', () => {
       [c, 64],
     ] as const;
     for (const [sample, at] of pieces) {
-      const r = compare(await llamaLogProbs(v.llama, sample, v.adapter), ours.slice(at, at + sample.length));
+      const r = compare(await llamaLogProbs(v.llama, VOCAB, sample, v.adapter), ours.slice(at, at + sample.length));
       expect(r.compared).toBe(sample.length * VOCAB);
       expect(r.maxDiff).toBeLessThanOrEqual(TOLERANCE);
     }

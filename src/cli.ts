@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerConvert } from './cli/convert.ts';
+import { registerFinetune } from './cli/finetune.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
 import { registerQuantize } from './cli/quantize.ts';
@@ -20,6 +21,7 @@ registerInspect(program);
 registerInitModel(program);
 registerConvert(program);
 registerTokenize(program);
+registerFinetune(program);
 registerQuantize(program);
 
 for (const [name, what] of [

@@ -12,19 +12,21 @@ import { chatTemplateOf, renderChat } from '../model/chat-template.ts';
 import { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { vocabFromGguf } from '../model/tokenizer/vocab.ts';
 
-export const ChatMessage = z.object({
+/** One message of a training conversation. */
+export const ChatMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string(),
 });
-export type ChatMessage = z.infer<typeof ChatMessage>;
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
-export const ChatSample = z.object({
+/** One line of chat JSONL. */
+export const ChatSampleSchema = z.object({
   messages: z
-    .array(ChatMessage)
+    .array(ChatMessageSchema)
     .min(1)
     .refine((m) => m.some((x) => x.role === 'assistant'), 'needs at least one assistant message'),
 });
-export type ChatSample = z.infer<typeof ChatSample>;
+export type ChatSample = z.infer<typeof ChatSampleSchema>;
 
 export interface BadLine {
   readonly line: number;
@@ -55,7 +57,7 @@ export function parseChatJsonl(text: string, file: string, strict = false): Pars
     if (raw === '') continue;
     let reason: string | undefined;
     try {
-      const parsed = ChatSample.safeParse(JSON.parse(raw));
+      const parsed = ChatSampleSchema.safeParse(JSON.parse(raw));
       if (parsed.success) samples.push({ line: i + 1, sample: parsed.data });
       else reason = describeIssue(parsed.error);
     } catch (err) {

@@ -1,13 +1,13 @@
-import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/trainer/backend.ts';
 import { registerForwardGradients } from '../../src/trainer/gradients.ts';
 import { crossEntropySum } from '../../src/trainer/loss.ts';
 import { Rng } from '../../src/util/random.ts';
 
 beforeAll(async () => {
   registerForwardGradients();
-  await tf.setBackend('cpu');
+  await selectBackend('cpu');
 });
 
 describe('crossEntropySum', () => {

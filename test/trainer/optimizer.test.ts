@@ -1,11 +1,11 @@
-import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/trainer/backend.ts';
 import { AdamW, clipGradNorm } from '../../src/trainer/optimizer.ts';
 import { Rng } from '../../src/util/random.ts';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu');
 });
 
 describe('AdamW', () => {

@@ -1,0 +1,133 @@
+// What a training run leaves behind:
+//   adapter.gguf                   llama.cpp's LoRA format (adapter-gguf.ts), for `--lora` in llama.cpp/Ollama
+//   adapter_model.safetensors      HF PEFT layout, with adapter_config.json (peft.ts)
+//   merged.gguf                    the base with s·B·A added into each adapted weight (or, with --full, the
+//                                  trained weights), F16 by default or any llama-quantize type, carrying the base's
+//                                  metadata and its chat template
+// The merged model is first written as F32 beside the target, then converted by src/quant's quantizeFile, so it
+// gets exactly llama-quantize's per-tensor type rules.
+
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { GgmlType, LlamaFileType } from '../gguf/constants.ts';
+import { blockTensorName } from '../gguf/llama.ts';
+import { kv } from '../gguf/metadata.ts';
+import { GgufFile } from '../gguf/reader.ts';
+import { writeGguf } from '../gguf/writer.ts';
+import { CHATML_TEMPLATE } from '../model/chat-template.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { readTensorF32 } from '../model/weights.ts';
+import { quantizeFile } from '../quant/quantize-file.ts';
+import { writeLoraAdapter } from './adapter-gguf.ts';
+import { LORA_TARGET_TENSOR, LORA_TARGETS, type LoraParams, loraScale } from './lora.ts';
+import { type LoraMatrices, writePeftAdapter } from './peft.ts';
+import { namedWeights, type TfModel } from './tf-model.ts';
+
+export const ADAPTER_FILE = 'adapter.gguf';
+export const MERGED_FILE = 'merged.gguf';
+
+const asBytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function transposed(t: tf.Tensor2D): Float32Array {
+  return tf.tidy(() => tf.transpose(t).dataSync() as Float32Array).slice();
+}
+
+/** The LoRA factors in PEFT's row-major layout: A [r, n_in], B [n_out, r] (our variables are their transposes). */
+export function loraMatrices(lora: LoraParams): LoraMatrices[] {
+  return lora.layers.flatMap((layer, i) =>
+    LORA_TARGETS.flatMap((target) => {
+      const pair = layer[target];
+      if (!pair) return [];
+      const [nIn] = pair.a.shape;
+      const nOut = pair.b.shape[1];
+      return [{ layer: i, target, a: transposed(pair.a), b: transposed(pair.b), nIn, nOut }];
+    }),
+  );
+}
+
+export async function writeAdapters(
+  dir: string,
+  lora: LoraParams,
+  config: ModelConfig,
+  baseName: string,
+): Promise<void> {
+  await writeLoraAdapter(join(dir, ADAPTER_FILE), lora, { arch: config.arch, name: `${baseName}-lora` });
+  await writePeftAdapter(dir, loraMatrices(lora), {
+    config,
+    rank: lora.rank,
+    alpha: lora.alpha,
+    targets: lora.targets,
+    baseModel: baseName,
+  });
+}
+
+/** Row-major [n_out, n_in] weight deltas s·B·A, keyed by GGUF tensor name. */
+function loraDeltas(lora: LoraParams): Map<string, tf.Tensor2D> {
+  const s = loraScale(lora);
+  const out = new Map<string, tf.Tensor2D>();
+  lora.layers.forEach((layer, i) => {
+    for (const target of LORA_TARGETS) {
+      const pair = layer[target];
+      if (!pair) continue;
+      // Our layout is x·W with A [n_in, r], B [r, n_out]: (A·B)ᵀ is the [n_out, n_in] delta in GGUF's row order.
+      out.set(
+        blockTensorName(i, LORA_TARGET_TENSOR[target]),
+        tf.tidy(() => tf.mul(tf.transpose(tf.matMul(pair.a, pair.b)), s)),
+      );
+    }
+  });
+  return out;
+}
+
+export interface MergeSource {
+  /** LoRA to fold in, or undefined for --full. */
+  readonly lora?: LoraParams;
+  /** With --full: the trained model whose weights replace the base's. */
+  readonly trained?: TfModel;
+}
+
+/**
+ * Writes the merged model. `type` is a llama-quantize type name (F16, Q8_0, Q4_K_M, ...); tensors llama-quantize
+ * keeps in F32 (norms, biases) stay F32.
+ */
+export async function writeMerged(base: string, out: string, src: MergeSource, type = 'F16'): Promise<void> {
+  const file = GgufFile.open(base);
+  const deltas = src.lora ? loraDeltas(src.lora) : new Map<string, tf.Tensor2D>();
+  const trained = new Map((src.trained ? namedWeights(src.trained) : []).map((w) => [w.name, w] as const));
+  const f32Path = type.toUpperCase() === 'F32' ? out : join(dirname(out), `.${basename(out)}.f32.tmp`);
+  try {
+    const metadata = new Map(file.metadata);
+    metadata.set('general.file_type', kv.u32(LlamaFileType.ALL_F32));
+    if (!metadata.has('tokenizer.chat_template')) metadata.set('tokenizer.chat_template', kv.str(CHATML_TEMPLATE));
+    await writeGguf(f32Path, {
+      metadata,
+      tensors: file.tensors.map((t) => ({
+        name: t.name,
+        type: GgmlType.F32,
+        ne: t.ne,
+        data: () => {
+          const w = trained.get(t.name);
+          if (w) {
+            const values = w.transposed
+              ? transposed(w.tensor as tf.Tensor2D)
+              : (w.tensor.dataSync() as Float32Array).slice();
+            return asBytes(values);
+          }
+          const values = readTensorF32(file, t.name).slice();
+          const delta = deltas.get(t.name);
+          if (delta) {
+            const d = delta.dataSync();
+            for (let i = 0; i < values.length; i++) values[i] += d[i];
+          }
+          return asBytes(values);
+        },
+      })),
+    });
+    if (f32Path !== out) await quantizeFile(f32Path, out, { type, progress: false, threads: 1 });
+  } finally {
+    for (const d of deltas.values()) d.dispose();
+    file.close();
+    if (f32Path !== out) await rm(f32Path, { force: true });
+  }
+}

@@ -11,9 +11,12 @@
 // Activations: tfjs keeps every tensor the forward pass saves for backward, and every gradient it computes, until
 // the whole backward pass ends (tape.ts disposes nothing earlier), so the peak comes at the end of backward and grows
 // linearly with tokens. Per layer and token it holds f32 values linear in dim, ffn, kv width, heads·T (the attention
-// tiles) and rank·targets; per token, a few [vocab] rows (logits, the loss's saved buffers and its gradient). The
-// coefficients were measured: a least-squares fit of tfjs's own per-buffer accounting at the peak over nine small
-// configurations, each of which it then matches within 1%. test/trainer/memory.test.ts checks two other configurations
+// tiles) and, per LoRA target, its input width and rank; per token, a few [vocab] rows (logits, the loss's saved
+// buffers and its gradient). The
+// coefficients were measured on the wasm backend: a least-squares fit of tfjs's own per-buffer accounting at the peak
+// over thirteen small configurations (vocab 512-2048, dim 64-128, 2-4 layers, 4-8 heads, 2-4 kv heads, ffn 128-512,
+// T 64-128, rank 8-32, one to seven targets), each of which it then matches within 7%. A change to the forward pass
+// can move them; --full is not fitted (its weight gradients are counted under trainable). test/trainer/memory.test.ts checks two other configurations
 // within ±25%. They describe this project's forward pass (ops.ts, rope.ts, forward.ts, loss.ts) on the wasm and cpu
 // backends; the tensorflow backend runs stock kernels and is not measured here.
 
@@ -31,13 +34,15 @@ export const MEMORY_HEADROOM = 0.85;
 
 /** f32 values held per token and layer, as multiples of each dimension (see the file comment). */
 export const ACTIVATION_COEFFICIENTS = {
-  dim: 76.9,
-  ffn: 22.6,
-  kvDim: 25.9,
-  headsTimesSeq: 10,
-  rankPerTarget: 4.8,
+  dim: 44.0,
+  ffn: 15.8,
+  kvDim: 31.0,
+  headsTimesSeq: 9.1,
+  /** Per LoRA target: its input width (each branch keeps x and its gradient) and its rank. */
+  loraInput: 9.1,
+  rankPerTarget: 5.4,
   /** Per token, once: logits, the loss's saved buffers and its gradient at the peak. */
-  vocab: 6.45,
+  vocab: 6.85,
 };
 
 export interface MemoryInput {
@@ -85,12 +90,15 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   // Full fine-tuning: the weights are the variables (counted once above) and their gradients land beside them.
   const trainableBytes = trainable * F32;
   const optimizerBytes = 4 * trainable * F32; // master copy, gradient sum, AdamW m and v
+  const loraPerLayer = m.full
+    ? 0
+    : m.targets.reduce((sum, t) => sum + k.loraInput * projectionDims(c, t)[0] + k.rankPerTarget * m.rank, 0);
   const perLayerToken =
     k.dim * c.dim +
     k.ffn * c.ffn +
     k.kvDim * c.kvHeads * c.headDim +
     k.headsTimesSeq * c.heads * m.seqLen +
-    (m.full ? 0 : k.rankPerTarget * m.rank * m.targets.length);
+    loraPerLayer;
   const activationBytes = tokens * c.layers * perLayerToken * F32;
   const logitsBytes = tokens * k.vocab * c.vocabSize * F32;
   const deviceBytes = weightsBytes + trainableBytes + activationBytes + logitsBytes;

@@ -296,3 +296,24 @@ describe('data-parallel workers', () => {
     }
   });
 });
+
+describe('full fine-tuning', () => {
+  it('--full trains every weight; llama.cpp on merged.gguf (F32) agrees with our held-out loss within 2%', async () => {
+    const run = await finetune({
+      ...common('full'),
+      eval: data.held,
+      backend: 'wasm',
+      full: true,
+      lr: 1e-3,
+      steps: 4,
+      batch: 4,
+      gradAccum: 1,
+      mergedType: 'F32',
+    });
+    expect(run.outputs.adapter).toBeUndefined();
+    expect(run.finalEvalLoss!).toBeLessThan(run.initialEvalLoss!);
+    const held = loadChatData(data.held, chatEncoderFromGguf(base), 64);
+    const { loss } = await llamaHeldOutLoss(join(dir, 'full', 'merged.gguf'), held.samples);
+    expect(Math.abs(Math.exp(loss) / Math.exp(run.finalEvalLoss!) - 1)).toBeLessThan(0.02);
+  });
+});

@@ -50,6 +50,9 @@ function loadGgml() {
     fp16ToFp32: lib.func('void ggml_fp16_to_fp32_row(const uint16_t *x, _Out_ float *y, int64_t n)'),
     fp32ToBf16: lib.func('void ggml_fp32_to_bf16_row_ref(const float *x, _Out_ uint16_t *y, int64_t n)'),
     bf16ToFp32: lib.func('void ggml_bf16_to_fp32_row(const uint16_t *x, _Out_ float *y, int64_t n)'),
+    blockSize: lib.func('int64_t ggml_blck_size(int type)'),
+    typeSize: lib.func('size_t ggml_type_size(int type)'),
+    typeName: lib.func('const char *ggml_type_name(int type)'),
   };
 }
 
@@ -105,6 +108,15 @@ export function ggmlBf16ToFp32(h: Uint16Array): Float32Array {
   const y = new Float32Array(h.length);
   g().bf16ToFp32(h, y, h.length);
   return y;
+}
+
+/** ggml's own type table: block size, bytes per block and name of a ggml type id. */
+export function ggmlTypeTraits(type: number): { blockSize: number; typeSize: number; name: string | null } {
+  return {
+    blockSize: Number(g().blockSize(type)),
+    typeSize: Number(g().typeSize(type)),
+    name: g().typeName(type),
+  };
 }
 
 function loadLlama() {

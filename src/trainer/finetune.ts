@@ -476,6 +476,7 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
     log(`held-out loss before training: ${initialEvalLoss.toFixed(4)}`);
   }
   const gpuStatus = onGpu ? new GpuSampler(o.nvidiaSmi) : undefined;
+  await pool?.warmUp(master, settings.seqLen);
 
   // 6. The loop.
   const progress = startProgress({ label: 'finetune', total: settings.steps, unit: 'steps' });

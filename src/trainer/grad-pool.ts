@@ -37,6 +37,23 @@ export class GradPool {
     });
   }
 
+  /** Starts every worker's tfjs and model replica now, so the first training step does not pay for it. */
+  async warmUp(values: Float32Array[], seqLen: number): Promise<void> {
+    const empty: Batch = {
+      rows: 0,
+      seqLen,
+      tokens: new Int32Array(0),
+      labels: new Int32Array(0),
+      segments: new Int32Array(0),
+      lossTokens: 0,
+    };
+    await Promise.all(
+      Array.from({ length: this.workers }, () =>
+        this.piscina.run({ spec: this.spec, backend: this.backend, values, batch: empty, microBatch: 1 }),
+      ),
+    );
+  }
+
   /** Gradients summed over `parts` (one per worker at most), each worker taking micro-batches of `microBatch` rows. */
   async grads(parts: readonly Batch[], values: Float32Array[], microBatch: number): Promise<GradTaskResult> {
     if (this.failure) throw this.failure;

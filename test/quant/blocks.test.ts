@@ -88,6 +88,37 @@ describe.each(BLOCK_TYPES.map((t) => [GGML_TYPES[t].name, t] as const))('%s', (_
   });
 });
 
+describe('the K-quant search shortcuts', () => {
+  // makeQkx2Quants skips candidates it can prove lose (repeated levels, a lower bound from double moments,
+  // an error sum that already exceeds the best). Many blocks of many shapes and scales pin that they are exact.
+  const blocks = 1500;
+  const rng = new Rng(99);
+  const x = new Float32Array(256 * blocks);
+  for (let b = 0; b < blocks; b++) {
+    const scale = 10 ** (rng.uniform() * 40 - 20);
+    const shape = b % 6;
+    for (let i = 0; i < 256; i++) {
+      const r = rng.normal();
+      const v = [
+        r,
+        rng.uniform(),
+        Math.abs(r) + 2,
+        rng.uniform() < 0.05 ? r * 50 : r,
+        Math.round(r * 3) / 3,
+        (i % 32 < 16 ? 1 : -1) * (1 + rng.uniform() * 0.01),
+      ][shape];
+      x[b * 256 + i] = v * scale;
+    }
+  }
+  it.each(
+    [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K].map(
+      (t) => [GGML_TYPES[t].name, t] as const,
+    ),
+  )('%s: 1500 super-blocks over 40 decades of scale equal ggml', (_name, type) => {
+    expect(firstDiff(quantize(type, x), ggmlQuantizeRowRef(type, x))).toBe(-1);
+  });
+});
+
 describe('length checks', () => {
   it('refuses a length that is not a whole number of blocks, naming the type and block size', () => {
     expect(() => quantize(GgmlType.Q4_K, new Float32Array(320))).toThrow(/Q4_K.*block size 256/);

@@ -35,9 +35,13 @@ export interface ScaleMin {
  * It tries nstep+1 inverse scales around nmax/(max-min), refits scale and min by least squares for each, and
  * keeps the best. L receives the levels at lo.
  *
- * Two shortcuts keep the result identical while skipping work: a candidate whose levels equal the previous
- * candidate's has the same fit and error, so it cannot win and is skipped; and the error (a float32 sum of
- * non-negative terms, which can only grow) stops as soon as it reaches the best error so far.
+ * Three shortcuts keep the result identical while skipping work (a candidate wins only if its float32 error is
+ * below the best so far):
+ * - a candidate whose levels equal the previous candidate's has the same fit and error, so it cannot win;
+ * - for the squared error, a lower bound on the float32 error from double moments (see errorLowerBound) that
+ *   already exceeds the best error rules the candidate out before its float32 sums;
+ * - the float32 error is a sum of non-negative terms, which can only grow, so summing stops once it reaches
+ *   the best error.
  */
 export function makeQkx2Quants(
   n: number,
@@ -77,6 +81,17 @@ export function makeQkx2Quants(
     out.min = -min;
     return;
   }
+  // Weighted moments of the group, in double, for errorLowerBound.
+  let mW = 0;
+  let mX = 0;
+  let mXabs = 0;
+  let mXX = 0;
+  for (let i = 0; i < n && !useMad; i++) {
+    mW += ws[i];
+    mX += ws[i] * xs[i];
+    mXabs += ws[i] * Math.abs(xs[i]);
+    mXX += ws[i] * xs[i] * xs[i];
+  }
   let iscale = f32(nmax / f32(max - min));
   let scale = f32(1 / iscale);
   let bestError = 0;
@@ -108,6 +123,21 @@ export function makeQkx2Quants(
     }
     fresh = true;
     if (same) continue;
+    if (!useMad) {
+      // The candidate's moments in double (each product is exact); often they prove it cannot win.
+      let mL = 0;
+      let mL2 = 0;
+      let mXL = 0;
+      let mXLabs = 0;
+      for (let i = 0; i < n; i++) {
+        const wl = ws[i] * Laux[i];
+        mL += wl;
+        mL2 += wl * Laux[i];
+        mXL += wl * xs[i];
+        mXLabs += wl * Math.abs(xs[i]);
+      }
+      if (errorLowerBound(n, nmax, mW, mX, mXabs, mXX, mL, mL2, mXL, mXLabs) > bestError) continue;
+    }
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
@@ -151,6 +181,50 @@ export function makeQkx2Quants(
   }
   out.scale = scale;
   out.min = -min;
+}
+
+const U = 2 ** -24; // float32 unit roundoff
+
+/**
+ * A lower bound on the float32 error Σ fl(w·fl(d²)) (summed in float32, in order) that makeQkx2Quants computes
+ * for a candidate with levels l, where d = fl(fl(fl(s·l) + m) - x) and (s, m) is the fit it derives from
+ * float32 sums. Returns -Infinity when no useful bound is available. It needs only double moments
+ * (Σw, Σwx, Σw|x|, Σwx², and Σwl, Σwl², Σwlx, Σwl|x| for the candidate), so a candidate it rules out costs
+ * neither the float32 sums nor the error sum. Derivation:
+ * - The real error E = Σ w·(s·l + m - x)² is at least the least-squares minimum over all (s, m):
+ *   E_min = Σwx² - (Σwl²·(Σwx)² - 2·Σwl·Σwx·Σwlx + Σw·(Σwlx)²) / det, det = Σw·Σwl² - (Σwl)². A relative
+ *   margin covers the rounding of the double moments; fits with det < 10⁻³·Σw·Σwl² are not bounded.
+ * - Each computed d differs from the real one by at most A + u·|d|, A = u(1+u)²(2|s|·nmax + |m|) (u = 2⁻²⁴),
+ *   so fl(d)² ≥ d² - 2|d|(A + u|d|), and by Cauchy-Schwarz Σ w·fl(d)² ≥ (1-2u)·E - 2A·sqrt(Σw·E).
+ * - |s| and |m| are bounded from the float32 sums' error bounds (each within 64u of the exact sum of
+ *   absolute terms; with the det condition the float32 denominator stays above 0.98·det).
+ * - The two roundings per term and the n roundings of the running sum (all of non-negative values) each lose
+ *   at most a factor (1-u), and (1-u)^k ≥ 1 - k·u.
+ * Groups whose error is near float32's subnormal range get no bound, since rounding there is not relative.
+ */
+function errorLowerBound(
+  n: number,
+  nmax: number,
+  mW: number,
+  mX: number,
+  mXabs: number,
+  mXX: number,
+  mL: number,
+  mL2: number,
+  mXL: number,
+  mXLabs: number,
+): number {
+  const det = mW * mL2 - mL * mL;
+  if (!(det > 1e-3 * mW * mL2)) return Number.NEGATIVE_INFINITY;
+  const eMin = mXX - (mL2 * mX * mX - 2 * mL * mX * mXL + mW * mXL * mXL) / det;
+  const e = eMin - 1e-12 * mXX * ((mW * mL2) / det);
+  if (!(e > 1e-30)) return Number.NEGATIVE_INFINITY;
+  // Upper bounds on the float32 fit's |s| (free or with min clamped to 0) and |m|.
+  const sMax = Math.max((1.03 * (mW * mXLabs + mXabs * mL)) / det, (1.001 * mXLabs) / mL2);
+  const mMax = (1.03 * (mL2 * mXabs + mL * mXLabs)) / det;
+  const a = U * (1 + U) * (1 + U) * (2 * sMax * nmax + mMax);
+  if (!(Math.sqrt(e) > (a * Math.sqrt(mW)) / (1 - 2 * U))) return Number.NEGATIVE_INFINITY; // bound grows with E only beyond
+  return ((1 - 2 * U) * e - 2 * a * Math.sqrt(mW * e)) * (1 - (n + 2) * U);
 }
 
 /**

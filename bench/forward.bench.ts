@@ -47,7 +47,11 @@ function promptEval(model: TfModel): void {
 }
 
 function trainingForward(model: TfModel): void {
-  tf.tidy(() => forward(model, training).dataSync());
+  // A block body: tf.tidy walks whatever its callback returns looking for tensors, which for a 2M-entry typed
+  // array takes seconds.
+  tf.tidy(() => {
+    forward(model, training).dataSync();
+  });
 }
 
 async function llamaCppPromptEval(path: string, threads: number): Promise<number> {

@@ -111,7 +111,9 @@ describe('gradients through the forward pass (wasm backend)', () => {
     try {
       const before = tf.memory().numTensors;
       for (let i = 0; i < 2; i++) {
-        tf.tidy(() => forward(model, batch, { lora }).dataSync());
+        tf.tidy(() => {
+          forward(model, batch, { lora }).dataSync();
+        });
         const { value, grads } = tf.variableGrads(() => lossOf(model, lora, r), loraVariables(lora));
         tf.dispose([value, ...Object.values(grads)]);
       }

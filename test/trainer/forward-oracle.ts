@@ -85,7 +85,9 @@ export async function llamaLogProbs(
 /** Our log-probabilities, one row of `vocab` per token of the batch. */
 export function ourLogProbs(model: TfModel, batch: TokenBatch, lora?: LoraParams): Float32Array[] {
   const vocab = model.config.vocabSize;
-  const flat = tf.tidy(() => tf.logSoftmax(forward(model, batch, { lora })).dataSync() as Float32Array);
+  const logp = tf.tidy(() => tf.logSoftmax(forward(model, batch, { lora })));
+  const flat = logp.dataSync() as Float32Array;
+  logp.dispose();
   return Array.from({ length: batch.batch * batch.seqLen }, (_, i) => flat.subarray(i * vocab, (i + 1) * vocab));
 }
 

@@ -70,9 +70,14 @@ export function configFromGguf(md: GgufMetadata, tensorNames: Iterable<string>, 
     tiedEmbeddings: !names.has(TENSOR.output),
   };
   let ropeScaling: RopeScaling | undefined;
-  const scalingType = md.has(a('rope.scaling.type')) ? getString(md, a('rope.scaling.type')) : 'none';
-  if (scalingType === 'linear') ropeScaling = { type: 'linear', factor: getFloat(md, a('rope.scaling.factor')) };
-  else if (scalingType !== 'none') {
+  // As llama.cpp: the type defaults to linear, the factor may sit under the older rope.scale_linear key, and
+  // type 'none' never scales.
+  const scalingType = md.has(a('rope.scaling.type')) ? getString(md, a('rope.scaling.type')) : 'linear';
+  const factorKey = [a('rope.scaling.factor'), a('rope.scale_linear')].find((k) => md.has(k));
+  const factor = factorKey ? getFloat(md, factorKey) : 0;
+  if (scalingType === 'linear') {
+    if (factor !== 0 && factor !== 1) ropeScaling = { type: 'linear', factor };
+  } else if (scalingType !== 'none') {
     throw new InputError(`${where}: rope scaling '${scalingType}' is not supported yet (supported: none, linear)`);
   }
   return configFromHParams(h, ropeScaling);

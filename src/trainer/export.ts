@@ -30,7 +30,13 @@ export const MERGED_FILE = 'merged.gguf';
 const asBytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 function transposed(t: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => tf.transpose(t).dataSync() as Float32Array).slice();
+  // Not returned through tf.tidy: tidy walks a returned typed array element by element looking for tensors.
+  const tt = tf.transpose(t);
+  try {
+    return (tt.dataSync() as Float32Array).slice();
+  } finally {
+    tt.dispose();
+  }
 }
 
 /** The LoRA factors in PEFT's row-major layout: A [r, n_in], B [n_out, r] (our variables are their transposes). */

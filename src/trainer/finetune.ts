@@ -32,7 +32,7 @@ import { trainingFlopsPerRow } from './flops.ts';
 import { decideGpu, type GpuInfo, queryGpus, timedMatMulGflops } from './gpu.ts';
 import { GradPool } from './grad-pool.ts';
 import { LORA_TARGETS, type LoraTarget } from './lora.ts';
-import { type BatchDecision, chooseMicroBatch, estimateMemory, memoryBudget } from './memory.ts';
+import { type BatchDecision, chooseMicroBatch, estimateMemory, fitsBudget, memoryBudget } from './memory.ts';
 import { type AccumPlan, accumulateStep, type StepRunner } from './oom.ts';
 import { AdamW, clipGradNorm } from './optimizer.ts';
 import { type Batch, packRows, splitRows, stackRows } from './packing.ts';
@@ -62,7 +62,10 @@ export interface FinetuneOptions {
   /** Total optimizer steps (overrides epochs). */
   readonly steps?: number;
   readonly seqLen?: number;
-  /** Rows per micro-batch (per worker), or 'auto' from the memory model. */
+  /**
+   * Rows per micro-batch (per worker), or 'auto' from the memory model. Rows per optimizer step are
+   * batch × gradAccum when both are numbers, else 16; workers split them.
+   */
   readonly batch?: number | 'auto';
   readonly gradAccum?: number | 'auto';
   readonly clip?: number;
@@ -268,8 +271,7 @@ function resolveSettings(o: FinetuneOptions, rowCount: number, stored?: TrainSet
   const micro = o.batch === undefined || o.batch === 'auto' ? undefined : positiveInt(o.batch, '--batch');
   const accum =
     o.gradAccum === undefined || o.gradAccum === 'auto' ? undefined : positiveInt(o.gradAccum, '--grad-accum');
-  const workers = o.workers ?? 1;
-  const rowsPerStep = micro !== undefined && accum !== undefined ? micro * accum * workers : DEFAULT_EFFECTIVE_BATCH;
+  const rowsPerStep = micro !== undefined && accum !== undefined ? micro * accum : DEFAULT_EFFECTIVE_BATCH;
   const epochs = o.epochs ?? 1;
   if (!(epochs > 0)) throw new InputError(`--epochs must be positive, got ${epochs}`);
   const steps =
@@ -384,14 +386,22 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
     workers,
   });
   let decision: BatchDecision = chooseMicroBatch(memInput, budget, settings.rowsPerStep, workers, onGpu);
-  if (typeof o.batch === 'number') {
-    const micro = Math.min(o.batch, Math.ceil(settings.rowsPerStep / workers));
+  // --batch and/or --grad-accum fix the micro-batch; the rows per step stay --batch × --grad-accum, or 16.
+  const userMicro =
+    typeof o.batch === 'number'
+      ? Math.min(o.batch, Math.ceil(settings.rowsPerStep / workers))
+      : typeof o.gradAccum === 'number'
+        ? Math.ceil(settings.rowsPerStep / (o.gradAccum * workers))
+        : undefined;
+  if (userMicro !== undefined) {
+    const accum = Math.ceil(settings.rowsPerStep / (userMicro * workers));
+    const estimate = estimateMemory({ ...memInput, microBatch: userMicro });
     decision = {
-      ...decision,
-      microBatch: micro,
-      gradAccum: Math.ceil(settings.rowsPerStep / (micro * workers)),
-      estimate: estimateMemory({ ...memInput, microBatch: micro }),
-      message: `batch: micro-batch ${micro} (--batch) × ${Math.ceil(settings.rowsPerStep / (micro * workers))} accumulation${workers > 1 ? ` × ${workers} workers` : ''} = ${settings.rowsPerStep} rows per step`,
+      microBatch: userMicro,
+      gradAccum: accum,
+      estimate,
+      fits: fitsBudget(estimate, budget, onGpu),
+      message: `batch: micro-batch ${userMicro} × ${accum} accumulation${workers > 1 ? ` × ${workers} workers` : ''} = ${settings.rowsPerStep} rows of ${settings.seqLen} tokens per step (as given); estimate ${(estimate.totalBytes / 2 ** 20).toFixed(0)} MiB against ${budget.source}`,
     };
   }
   const plan: AccumPlan = resumeState?.plan ?? { microBatch: decision.microBatch, gradAccum: decision.gradAccum };

@@ -5,12 +5,12 @@
 # ships CUDA 12 only, so libtensorflow cannot find libcudart.so.11.0 / libcudnn.so.8 and silently runs on the CPU.
 # This script installs the CUDA 11 and cuDNN 8 user-space libraries from PyPI (NVIDIA's own wheels; the CUDA 12
 # driver runs CUDA 11 programs), installs tfjs-node-gpu, writes the LD_LIBRARY_PATH that points at the libraries
-# to .meetara-cuda11.env, and checks with a timed matMul that tfjs really computes on the GPU.
+# to $HOME/.meetara-cuda11.env, and checks with a timed matMul that tfjs really computes on the GPU.
 #
 # Usage, in a Colab cell, from the project folder:
 #   !bash scripts/colab-setup.sh
 #   then prefix commands with the environment it printed, e.g.
-#   !source .meetara-cuda11.env && npx meetara finetune --base base.gguf --data train.jsonl --out run --backend tensorflow
+#   !source ~/.meetara-cuda11.env && npx meetara finetune --base base.gguf --data train.jsonl --out run --backend tensorflow
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,10 +41,11 @@ for soname in libcudart.so.11.0 libcublas.so.11 libcublasLt.so.11 libcufft.so.10
     exit 1
   fi
 done
-echo "export LD_LIBRARY_PATH=\"$LIB_DIRS\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}\"" > .meetara-cuda11.env
-echo "export TF_CPP_MIN_LOG_LEVEL=2" >> .meetara-cuda11.env
+ENV_FILE="$HOME/.meetara-cuda11.env"
+echo "export LD_LIBRARY_PATH=\"$LIB_DIRS\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}\"" > "$ENV_FILE"
+echo "export TF_CPP_MIN_LOG_LEVEL=2" >> "$ENV_FILE"
 # shellcheck disable=SC1091
-source .meetara-cuda11.env
+source "$ENV_FILE"
 
 if ! node -e "require.resolve('@tensorflow/tfjs-node-gpu')" >/dev/null 2>&1; then
   echo "colab-setup: installing @tensorflow/tfjs-node-gpu (downloads libtensorflow 2.9 for GPU) ..."
@@ -63,4 +64,4 @@ const gflops = (5 * 2 * n ** 3) / ((performance.now() - t0) / 1000) / 1e9;
 console.log('matMul ' + n + 'x' + n + ': ' + gflops.toFixed(0) + ' GFLOP/s');
 if (gflops < 1000) { console.error('colab-setup: that is CPU speed: tfjs-node-gpu did not load the CUDA libraries.'); process.exit(1); }
 "
-echo "colab-setup: done. Run training with:  source .meetara-cuda11.env && npx meetara finetune ... --backend tensorflow"
+echo "colab-setup: done. Run training with:  source $ENV_FILE && npx meetara finetune ... --backend tensorflow"

@@ -11,9 +11,11 @@ import { availableParallelism, cpus, freemem } from 'node:os';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, UsageError } from '../errors.ts';
+import { fileTypeName } from '../gguf/constants.ts';
 import { getString } from '../gguf/metadata.ts';
 import { GgufFile } from '../gguf/reader.ts';
 import { configFromGguf, type ModelConfig } from '../model/config.ts';
+import { parseQuantType } from '../quant/mixes.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { startProgress } from '../util/progress.ts';
 import { type BackendChoice, type BackendSelection, selectBackend } from './backend.ts';
@@ -253,7 +255,7 @@ function resolveSettings(o: FinetuneOptions, rowCount: number, stored?: TrainSet
     weightDecay: o.weightDecay,
     seed: o.seed,
     pack: o.pack,
-    mergedType: o.mergedType,
+    mergedType: o.mergedType === undefined ? undefined : mergedTypeName(o.mergedType),
   };
   if (stored) {
     for (const [k, v] of Object.entries(wanted)) {
@@ -300,8 +302,17 @@ function resolveSettings(o: FinetuneOptions, rowCount: number, stored?: TrainSet
     pack: o.pack ?? true,
     evalEvery: o.evalEvery ?? 100,
     checkpointEvery: positiveInt(o.checkpointEvery ?? 100, '--checkpoint-every'),
-    mergedType: o.mergedType ?? 'F16',
+    mergedType: mergedTypeName(o.mergedType ?? 'F16'),
   };
+}
+
+/** The llama-quantize name of --merged-type, checked before any training time is spent. */
+function mergedTypeName(type: string): string {
+  try {
+    return fileTypeName(parseQuantType(type));
+  } catch (err) {
+    throw new InputError(`--merged-type: ${(err as Error).message}`);
+  }
 }
 
 /** Mean loss over `rows`, in micro-batches, without gradients. */
@@ -350,6 +361,9 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
   const pack = stored?.pack ?? o.pack ?? true;
   const trainRows = packRows(train.samples, seqLenForData, pack);
   const settings = resolveSettings(o, trainRows.length, stored);
+  if (settings.seqLen > config.contextLength) {
+    log(`warning: --seq-len ${settings.seqLen} is longer than the model's context length ${config.contextLength}`);
+  }
   const evalPath = settings.eval;
   const held = evalPath
     ? loadChatData(fileIdentity(evalPath, '--eval'), encoder, settings.seqLen, o.strict)

@@ -1,6 +1,7 @@
 // One table from ggml type to its row converters: quantize f32 into the type's bytes and dequantize back.
 // Rows are independent and the reference quantizers work block by block, so any run of whole blocks can be
-// converted in one call; that is what lets quantizeFile split a tensor across workers.
+// converted in one call; that is what lets quantizeFile split a tensor across workers. Quantizing goes through
+// the native kernels (native.ts) when they are loaded and cover the type, and through TypeScript otherwise.
 
 import { InputError } from '../errors.ts';
 import { GGML_TYPES, GgmlType } from '../gguf/constants.ts';
@@ -15,6 +16,7 @@ import { dequantizeQ5_K, quantizeQ5_K } from './blocks/q5_k.ts';
 import { dequantizeQ6_K, quantizeQ6_K } from './blocks/q6_k.ts';
 import { dequantizeQ8_0, quantizeQ8_0 } from './blocks/q8_0.ts';
 import { bf16ToFp32Row, fp16ToFp32Row, fp32ToBf16Row, fp32ToFp16Row } from './float16.ts';
+import { nativeKernels } from './native.ts';
 
 export interface TypeCodec {
   /** f32 values (a whole number of blocks) -> the type's bytes. */
@@ -65,14 +67,24 @@ function checkLength(type: GgmlType, n: number): void {
   }
 }
 
+/**
+ * Which quantize kernels to use: 'auto' takes the native ones where loaded, 'typescript' and 'native' force one
+ * (the tests run every case through both).
+ */
+export type QuantKernels = 'auto' | 'native' | 'typescript';
+
 /** Quantizes `x` into `y`, which must hold exactly the type's bytes for x.length values. */
-export function quantizeInto(type: GgmlType, x: Float32Array, y: Uint8Array): void {
+export function quantizeInto(type: GgmlType, x: Float32Array, y: Uint8Array, kernels: QuantKernels = 'auto'): void {
   const codec = codecOf(type);
   checkLength(type, x.length);
   const need = (x.length / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize;
   if (y.byteLength !== need)
     throw new RangeError(`output holds ${y.byteLength} bytes; ${GGML_TYPES[type].name} needs ${need}`);
-  codec.quantize(x, y);
+  const native = kernels !== 'typescript' && nativeKernels?.types.has(type) ? nativeKernels : undefined;
+  if (kernels === 'native' && !native)
+    throw new Error(`no native ${GGML_TYPES[type].name} kernel is loaded (npm run install builds it)`);
+  if (native) native.quantize(type, x, y);
+  else codec.quantize(x, y);
 }
 
 /** Dequantizes `y` into `x`; x.length says how many values y holds. */
@@ -86,10 +98,10 @@ export function dequantizeInto(type: GgmlType, y: Uint8Array, x: Float32Array): 
 }
 
 /** Quantizes f32 values to a new byte array of the given type. */
-export function quantize(type: GgmlType, x: Float32Array): Uint8Array {
+export function quantize(type: GgmlType, x: Float32Array, kernels: QuantKernels = 'auto'): Uint8Array {
   checkLength(type, x.length);
   const y = new Uint8Array((x.length / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize);
-  quantizeInto(type, x, y);
+  quantizeInto(type, x, y, kernels);
   return y;
 }
 

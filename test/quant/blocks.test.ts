@@ -1,11 +1,15 @@
 // Bit-exactness of every block format against ggml itself (libggml-base through koffi): our quantized bytes
 // must equal quantize_row_*_ref and ggml_quantize_chunk, and our dequantized floats must equal dequantize_row_*.
+// Every quantize case runs through the TypeScript kernels and, when the addon is built, the native ones.
 
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GGML_TYPES, GgmlType } from '../../src/gguf/constants.ts';
 import { dequantize, quantize } from '../../src/quant/codecs.ts';
+import { NATIVE_ADDON_PATH, nativeKernels } from '../../src/quant/native.ts';
 import { Rng } from '../../src/util/random.ts';
 import { ggmlDequantizeRow, ggmlQuantizeChunk, ggmlQuantizeRowRef } from './ggml-oracle.ts';
+import { KERNELS } from './kernels.ts';
 
 const BLOCK_TYPES = [
   GgmlType.Q8_0,
@@ -65,9 +69,18 @@ const bitsEqual = (a: Float32Array, b: Float32Array) => {
 
 const firstDiff = (a: Uint8Array, b: Uint8Array) => a.findIndex((v, i) => v !== b[i]);
 
+describe('native kernels', () => {
+  it('load whenever the addon is built (unless MEETARA_NO_NATIVE=1) and cover every block type', () => {
+    if (process.env.MEETARA_NO_NATIVE === '1') return expect(nativeKernels).toBeUndefined();
+    expect(nativeKernels !== undefined).toBe(existsSync(NATIVE_ADDON_PATH));
+    for (const type of nativeKernels ? BLOCK_TYPES : []) expect(nativeKernels?.types.has(type)).toBe(true);
+  });
+});
+
 describe.each(BLOCK_TYPES.map((t) => [GGML_TYPES[t].name, t] as const))('%s', (_name, type) => {
-  it.each(Object.entries(PATTERNS))('%s: bytes equal ggml', (_pattern, x) => {
-    const ours = quantize(type, x);
+  const cases = KERNELS.flatMap((kernels) => Object.entries(PATTERNS).map(([p, x]) => [kernels, p, x] as const));
+  it.each(cases)('%s kernels, %s: bytes equal ggml', (kernels, _pattern, x) => {
+    const ours = quantize(type, x, kernels);
     expect(ours.byteLength).toBe((N / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize);
     expect(firstDiff(ours, ggmlQuantizeRowRef(type, x))).toBe(-1);
     expect(firstDiff(ours, ggmlQuantizeChunk(type, x, N_PER_ROW))).toBe(-1);
@@ -110,18 +123,21 @@ describe('the K-quant search shortcuts', () => {
       x[b * 256 + i] = v * scale;
     }
   }
-  it.each(
-    [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K].map(
-      (t) => [GGML_TYPES[t].name, t] as const,
-    ),
-  )('%s: 1500 super-blocks over 40 decades of scale equal ggml', (_name, type) => {
-    expect(firstDiff(quantize(type, x), ggmlQuantizeRowRef(type, x))).toBe(-1);
-  });
+  const K_TYPES = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+  it.each(KERNELS.flatMap((kernels) => K_TYPES.map((t) => [GGML_TYPES[t].name, kernels, t] as const)))(
+    '%s, %s kernels: 1500 super-blocks over 40 decades of scale equal ggml',
+    (_name, kernels, type) => {
+      expect(firstDiff(quantize(type, x, kernels), ggmlQuantizeRowRef(type, x))).toBe(-1);
+    },
+  );
 });
 
 describe('length checks', () => {
-  it('refuses a length that is not a whole number of blocks, naming the type and block size', () => {
-    expect(() => quantize(GgmlType.Q4_K, new Float32Array(320))).toThrow(/Q4_K.*block size 256/);
-    expect(() => quantize(GgmlType.Q8_0, new Float32Array(48))).toThrow(/Q8_0.*block size 32/);
-  });
+  it.each(KERNELS)(
+    '%s kernels: refuse a length that is not a whole number of blocks, naming type and block size',
+    (k) => {
+      expect(() => quantize(GgmlType.Q4_K, new Float32Array(320), k)).toThrow(/Q4_K.*block size 256/);
+      expect(() => quantize(GgmlType.Q8_0, new Float32Array(48), k)).toThrow(/Q8_0.*block size 32/);
+    },
+  );
 });

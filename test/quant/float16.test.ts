@@ -2,9 +2,12 @@
 // and on a million float32 bit patterns weighted toward the ranges where rounding, subnormals and overflow live.
 
 import { describe, expect, it } from 'vitest';
+import { GgmlType } from '../../src/gguf/constants.ts';
+import { quantize } from '../../src/quant/codecs.ts';
 import { bf16ToFp32, bf16ToFp32Row, fp16ToFp32, fp32ToBf16, fp32ToFp16 } from '../../src/quant/float16.ts';
 import { Rng } from '../../src/util/random.ts';
 import { ggmlBf16ToFp32, ggmlFp16ToFp32, ggmlFp32ToBf16, ggmlFp32ToFp16 } from './ggml-oracle.ts';
+import { KERNELS } from './kernels.ts';
 
 function floatPatterns(): Float32Array {
   const rng = new Rng(5);
@@ -32,6 +35,13 @@ describe('float16', () => {
   it('fp32 -> fp16 rounds like ggml_fp32_to_fp16_row (nearest even, NaN -> 0x7E00)', () => {
     const ref = ggmlFp32ToFp16(x);
     expect(firstMismatch((i) => fp32ToFp16(x[i]), ref)).toBe(-1);
+  });
+
+  it.each(KERNELS)('F16 and BF16 rows from the %s kernels equal ggml', (kernels) => {
+    const f16 = new Uint16Array(quantize(GgmlType.F16, x, kernels).buffer);
+    const bf16 = new Uint16Array(quantize(GgmlType.BF16, x, kernels).buffer);
+    expect(firstMismatch((i) => f16[i], ggmlFp32ToFp16(x))).toBe(-1);
+    expect(firstMismatch((i) => bf16[i], ggmlFp32ToBf16(x))).toBe(-1);
   });
 
   it('fp16 -> fp32 equals ggml_fp16_to_fp32_row bit for bit on all 65536 halves', () => {

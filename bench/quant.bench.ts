@@ -6,13 +6,15 @@
 //   ours        quantizeFile end to end, as `meetara quantize` runs it: starting the worker pool included
 //   ours, warm  quantizeFile on a pool that is already running (how the compress pipeline calls it)
 // Both engines write the same bytes; the bench checks that too. Times are one run each (they take seconds),
-// after a first read that puts the input in the page cache.
+// after a first read that puts the input in the page cache. Our kernels are the native ones when the addon is
+// built; MEETARA_NO_NATIVE=1 times the TypeScript ones.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initModel } from '../src/model/init-model.ts';
 import { QUANT_FILE_TYPES, type QuantTypeName } from '../src/quant/mixes.ts';
+import { nativeKernels } from '../src/quant/native.ts';
 import { QuantPool } from '../src/quant/pool.ts';
 import { quantizeFile } from '../src/quant/quantize-file.ts';
 import { llamaModelQuantize } from '../test/quant/ggml-oracle.ts';
@@ -71,7 +73,7 @@ export async function run(): Promise<void> {
       await pool.destroy();
     }
     printTable(
-      'quantize a 428 MB F32 model (107M weights); seconds, one run each',
+      `quantize a 428 MB F32 model (107M weights), ${nativeKernels ? 'native' : 'TypeScript'} kernels; seconds, one run each`,
       ['type', 'threads', 'llama.cpp s', 'ours s', 'ours, warm pool s', 'ratio', 'ratio, warm', 'same bytes'],
       rows,
     );

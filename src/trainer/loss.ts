@@ -11,7 +11,13 @@ export function crossEntropySum(logits: tf.Tensor2D, labels: Int32Array): tf.Sca
   if (labels.length !== n) throw new RangeError(`labels has ${labels.length} entries, logits ${n} rows`);
   const counts = Float32Array.from(labels, (l) => (l >= 0 ? 1 : 0));
   const op = tf.customGrad((x, save) => {
-    const oneHot = tf.oneHot(tf.tensor1d(Int32Array.from(labels, (l) => Math.max(l, 0)), 'int32'), vocab);
+    const oneHot = tf.oneHot(
+      tf.tensor1d(
+        Int32Array.from(labels, (l) => Math.max(l, 0)),
+        'int32',
+      ),
+      vocab,
+    );
     const weight = tf.tensor2d(counts, [n, 1]);
     const shifted = tf.sub(x as tf.Tensor2D, tf.max(x as tf.Tensor2D, 1, true));
     const logSumExp = tf.log(tf.sum(tf.exp(shifted), 1, true));

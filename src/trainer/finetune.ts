@@ -490,7 +490,9 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
   };
 
   const flopsPerRow = trainingFlopsPerRow(memInput);
+  // FLOPs and seconds of this session only: a resumed run's earlier steps are in trainSeconds but not in flops.
   let flops = 0;
+  let sessionSeconds = 0;
   let lastLoss = Number.NaN;
   let initialEvalLoss: number | null = null;
   let finalEvalLoss: number | null = null;
@@ -523,6 +525,7 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
       const tokens = realTokens(batch);
       tokensSeen += tokens;
       trainSeconds += seconds;
+      sessionSeconds += seconds;
       flops += flopsPerRow * batch.rows;
       lastLoss = summed.lossSum / batch.lossTokens;
 
@@ -612,7 +615,7 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
     wallSeconds: (performance.now() - started) / 1000,
     // This session's rate when resumed with no steps left is undefined; report 0 rather than NaN.
     tokensPerSecond: trainSeconds > 0 ? tokensSeen / trainSeconds : 0,
-    gflopsPerSecond: trainSeconds > 0 && flops > 0 ? flops / 1e9 / trainSeconds : 0,
+    gflopsPerSecond: sessionSeconds > 0 ? flops / 1e9 / sessionSeconds : 0,
     finalTrainLoss: lastLoss,
     initialEvalLoss,
     finalEvalLoss,

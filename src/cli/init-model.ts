@@ -6,7 +6,9 @@ import { choice, parseIntOption, printJson } from './shared.ts';
 export function registerInitModel(program: Command): void {
   program
     .command('init-model')
-    .description('write a randomly initialised llama/qwen2 model (F32) with a byte-fallback SPM or byte-level BPE vocabulary')
+    .description(
+      'write a randomly initialised llama/qwen2 model (F32) with a byte-fallback SPM or byte-level BPE vocabulary',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  npx meetara init-model --vocab 4096 --dim 256 --layers 4 --heads 8 --kv-heads 4 --ffn 768 --ctx 512 --out tiny.gguf',

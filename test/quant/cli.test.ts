@@ -1,29 +1,21 @@
-// `meetara quantize` from the outside: exit codes, one-line errors, and no partial output after a failure.
-
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GgmlType } from '../../src/gguf/constants.ts';
 import { kv } from '../../src/gguf/metadata.ts';
 import { writeGguf } from '../../src/gguf/writer.ts';
 import { initModel } from '../../src/model/init-model.ts';
+import { type CliResult, runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { llamaModelQuantize } from './ggml-oracle.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'meetara-quant-cli-'));
+const dir = tempDir('meetara-quant-cli-');
 const model = join(dir, 'model.gguf');
 
-function meetara(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/meetara.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MEETARA_QUIET: '1' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const meetara = (...args: string[]) => runCli(args);
 
 /** A failure prints exactly one line, and leaves neither the output nor a temporary file behind. */
-function expectCleanFailure(r: ReturnType<typeof meetara>, message: RegExp, out: string) {
+function expectCleanFailure(r: CliResult, message: RegExp, out: string) {
   expect(r.code).toBe(1);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(message);
@@ -33,8 +25,6 @@ function expectCleanFailure(r: ReturnType<typeof meetara>, message: RegExp, out:
 beforeAll(async () => {
   await initModel(model, { arch: 'llama', vocabSize: 512, dim: 256, layers: 2, heads: 4, ffn: 512, contextLength: 64 });
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('meetara quantize', () => {
   it('writes the same file as llama-quantize and reports as JSON', () => {

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { renderChat } from '../../src/model/chat-template.ts';
 import { Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
@@ -14,6 +13,7 @@ import {
   readChatJsonl,
 } from '../../src/trainer/data.ts';
 import { packRows } from '../../src/trainer/packing.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { tinyModel } from './fixtures.ts';
 
 const good = (q: string, a: string) =>
@@ -24,8 +24,7 @@ const good = (q: string, a: string) =>
     ],
   });
 
-const dir = mkdtempSync(join(tmpdir(), 'meetara-data-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('meetara-data-');
 
 describe('chat JSONL validation', () => {
   const text = [

@@ -1,15 +1,14 @@
 // `meetara finetune` as a user runs it: bad input gives one line naming file and line, exit 1, and loses nothing.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { finetune } from '../../src/trainer/finetune.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { chatData, tinyModel } from './fixtures.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'meetara-finetune-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('meetara-finetune-cli-');
 
 let base: string;
 let qwen: string;

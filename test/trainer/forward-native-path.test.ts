@@ -2,25 +2,23 @@
 // llama.cpp. tfjs-node cannot be installed here, so the cpu backend's kernels are registered under the name
 // 'tensorflow': the kernels are cpu's, the code path through src/trainer/ops.ts is the one tfjs-node users run.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/eval/llama.ts';
 import { writeLoraAdapter } from '../../src/trainer/adapter-gguf.ts';
 import { selectBackend } from '../../src/trainer/backend.ts';
 import type { TokenBatch } from '../../src/trainer/forward.ts';
 import { createLora, disposeLora } from '../../src/trainer/lora.ts';
 import { disposeTfModel, loadTfModel } from '../../src/trainer/tf-model.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { compareLogProbs, llamaLogProbs, ourLogProbs, randomTokens, TOLERANCE, testModel } from './forward-oracle.ts';
 
 const VOCAB = 384;
-let dir: string;
+const dir = tempDir('meetara-native-');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'meetara-native-'));
   const selection = await selectBackend('tensorflow', {
     importer: async (pkg) => {
       if (pkg !== '@tensorflow/tfjs-node') throw new Error(`${pkg} is not installed`);
@@ -31,8 +29,6 @@ beforeAll(async () => {
   });
   expect(selection.name).toBe('tensorflow');
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.each(['llama', 'qwen2'] as const)('%s on the tensorflow code path', (arch) => {
   it('packed samples with a LoRA adapter give what llama.cpp gives for each sample alone', async () => {

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromHParams } from '../../src/model/config.ts';
 import { initModel } from '../../src/model/init-model.ts';
 import { selectBackend } from '../../src/trainer/backend.ts';
@@ -10,9 +8,9 @@ import { GradEngine } from '../../src/trainer/engine.ts';
 import type { LoraTarget } from '../../src/trainer/lora.ts';
 import { chooseMicroBatch, estimateMemory, GIB, memoryBudget, WASM32_MAX_BYTES } from '../../src/trainer/memory.ts';
 import { Rng } from '../../src/util/random.ts';
+import { tempDir } from '../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'meetara-mem-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('meetara-mem-');
 
 /**
  * Live tfjs bytes, counted per data buffer from the engine's own registry (the one tf.memory() reads): every buffer

@@ -1,10 +1,9 @@
 // Acceptance tests for `finetune`: a tiny init-model model trained on a tiny chat set, judged by llama.cpp.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GgmlType, GgufValueType } from '../../src/gguf/constants.ts';
 import { GgufFile } from '../../src/gguf/reader.ts';
 import { CHATML_TEMPLATE } from '../../src/model/chat-template.ts';
@@ -13,10 +12,10 @@ import { SafetensorsFile } from '../../src/model/safetensors.ts';
 import { readTensorF32 } from '../../src/model/weights.ts';
 import { chatEncoderFromGguf, loadChatData } from '../../src/trainer/data.ts';
 import { type FinetuneOptions, finetune, type RunReport, type StepMetrics } from '../../src/trainer/finetune.ts';
+import { tempDir } from '../helpers/temp.ts';
 import { chatData, llamaHeldOutLoss, TINY, tinyModel } from './fixtures.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'meetara-finetune-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('meetara-finetune-');
 
 let base: string;
 let data: { train: string; held: string };
@@ -281,21 +280,26 @@ describe('OOM recovery inside training', () => {
       [2, 4],
     ]);
     // Same rows, same updates; only the grouping of the gradient sums differs.
-    const a = SafetensorsFile.open(join(dir, 'clean', 'adapter_model.safetensors'));
-    const b = SafetensorsFile.open(join(dir, 'oom', 'adapter_model.safetensors'));
-    try {
-      for (const t of a.tensors) {
-        const x = new Float32Array(a.readBytes(t.name).buffer);
-        const y = new Float32Array(b.readBytes(t.name).buffer);
-        for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5);
-      }
-    } finally {
-      a.close();
-      b.close();
-    }
+    expectAdaptersClose('clean', 'oom');
     expect(Math.abs(recovered.finalTrainLoss - clean.finalTrainLoss)).toBeLessThan(1e-4);
   });
 });
+
+/** Every PEFT adapter value of run `x` is within 1e-5 of run `y`'s. */
+function expectAdaptersClose(x: string, y: string): void {
+  const a = SafetensorsFile.open(join(dir, x, 'adapter_model.safetensors'));
+  const b = SafetensorsFile.open(join(dir, y, 'adapter_model.safetensors'));
+  try {
+    for (const t of a.tensors) {
+      const xs = new Float32Array(a.readBytes(t.name).buffer);
+      const ys = new Float32Array(b.readBytes(t.name).buffer);
+      for (let i = 0; i < xs.length; i++) expect(Math.abs(xs[i] - ys[i])).toBeLessThan(1e-5);
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+}
 
 describe('data-parallel workers', () => {
   it('2 wasm workers train the same model as one process', async () => {
@@ -305,18 +309,7 @@ describe('data-parallel workers', () => {
     expect(two.device.workers).toBe(2);
     expect(two.batch.rowsPerStep).toBe(one.batch.rowsPerStep);
     expect(Math.abs(two.finalTrainLoss - one.finalTrainLoss)).toBeLessThan(1e-4);
-    const a = SafetensorsFile.open(join(dir, 'one', 'adapter_model.safetensors'));
-    const b = SafetensorsFile.open(join(dir, 'two', 'adapter_model.safetensors'));
-    try {
-      for (const t of a.tensors) {
-        const x = new Float32Array(a.readBytes(t.name).buffer);
-        const y = new Float32Array(b.readBytes(t.name).buffer);
-        for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5);
-      }
-    } finally {
-      a.close();
-      b.close();
-    }
+    expectAdaptersClose('one', 'two');
   });
 });
 

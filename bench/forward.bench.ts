@@ -16,18 +16,9 @@ import { type BackendName, selectBackend } from '../src/trainer/backend.ts';
 import { forward, hiddenStates, lmHead, type TokenBatch } from '../src/trainer/forward.ts';
 import { disposeTfModel, loadTfModel, type TfModel } from '../src/trainer/tf-model.ts';
 import { Rng } from '../src/util/random.ts';
-import { measure, printTable } from './harness.ts';
+import { measure, printTable, SMALL_LLAMA } from './harness.ts';
 
-const CONFIG = {
-  arch: 'llama',
-  vocabSize: 4096,
-  dim: 256,
-  layers: 4,
-  heads: 8,
-  kvHeads: 4,
-  ffn: 768,
-  contextLength: 1024,
-} as const;
+const CONFIG = SMALL_LLAMA;
 
 function tokens(rows: number, seqLen: number): TokenBatch {
   const rng = new Rng(1);

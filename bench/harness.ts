@@ -3,6 +3,18 @@
 
 import { Bench } from 'tinybench';
 
+/** The model issues 5 and 6 name for the forward and training benches: llama, vocab 4096, dim 256, 4 layers. */
+export const SMALL_LLAMA = {
+  arch: 'llama',
+  vocabSize: 4096,
+  dim: 256,
+  layers: 4,
+  heads: 8,
+  kvHeads: 4,
+  ffn: 768,
+  contextLength: 1024,
+} as const;
+
 export interface Measured {
   readonly name: string;
   /** Mean milliseconds per iteration. */

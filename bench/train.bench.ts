@@ -21,18 +21,9 @@ import { accumulateStep, type StepRunner } from '../src/trainer/oom.ts';
 import { AdamW, clipGradNorm } from '../src/trainer/optimizer.ts';
 import { type Batch, splitRows } from '../src/trainer/packing.ts';
 import { Rng } from '../src/util/random.ts';
-import { printTable } from './harness.ts';
+import { printTable, SMALL_LLAMA } from './harness.ts';
 
-const CONFIG = {
-  arch: 'llama',
-  vocabSize: 4096,
-  dim: 256,
-  layers: 4,
-  heads: 8,
-  kvHeads: 4,
-  ffn: 768,
-  contextLength: 512,
-} as const;
+const CONFIG = SMALL_LLAMA;
 const SEQ = 128;
 const ROWS = 8;
 const RANK = 8;

@@ -6,13 +6,13 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GgufFormatError } from '../errors.ts';
 import {
   GGML_MAX_NAME,
-  GGML_TYPES,
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_MAX_DIMS,
   type GgmlType,
   GgufValueType,
   ggmlTypeInfo,
+  tensorBytes,
   VALUE_TYPE_SIZE,
 } from './constants.ts';
 import type { GgufKv, GgufMetadata, GgufNumericArray } from './metadata.ts';
@@ -292,7 +292,7 @@ export function parseGgufHeader(src: ByteSource): GgufHeader {
         `tensor '${name}' of type ${info.name} has row length ne[0]=${ne0}, not a multiple of its block size ${info.blockSize}`,
       );
     }
-    const nBytes = (nElements / info.blockSize) * info.typeSize;
+    const nBytes = tensorBytes(type as GgmlType, nElements);
     if (!Number.isSafeInteger(nBytes) || nBytes > src.size) {
       throw new GgufFormatError(
         `tensor '${name}' with shape [${ne.join(', ')}] needs ${nBytes} bytes, more than the file holds`,
@@ -418,7 +418,8 @@ export class GgufFile implements GgufHeader {
 
 /** Bytes one tensor takes, from its type and shape. */
 export function nBytesOf(type: GgmlType, ne: readonly number[]): number {
-  const info = GGML_TYPES[type];
-  const n = ne.reduce((a, b) => a * b, 1);
-  return (n / info.blockSize) * info.typeSize;
+  return tensorBytes(
+    type,
+    ne.reduce((a, b) => a * b, 1),
+  );
 }

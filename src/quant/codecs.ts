@@ -4,7 +4,7 @@
 // the native kernels (native.ts) when they are loaded and cover the type, and through TypeScript otherwise.
 
 import { InputError } from '../errors.ts';
-import { GGML_TYPES, GgmlType } from '../gguf/constants.ts';
+import { GGML_TYPES, GgmlType, tensorBytes } from '../gguf/constants.ts';
 import { dequantizeQ2_K, quantizeQ2_K } from './blocks/q2_k.ts';
 import { dequantizeQ3_K, quantizeQ3_K } from './blocks/q3_k.ts';
 import { dequantizeQ4_0, quantizeQ4_0 } from './blocks/q4_0.ts';
@@ -77,7 +77,7 @@ export type QuantKernels = 'auto' | 'native' | 'typescript';
 export function quantizeInto(type: GgmlType, x: Float32Array, y: Uint8Array, kernels: QuantKernels = 'auto'): void {
   const codec = codecOf(type);
   checkLength(type, x.length);
-  const need = (x.length / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize;
+  const need = tensorBytes(type, x.length);
   if (y.byteLength !== need)
     throw new RangeError(`output holds ${y.byteLength} bytes; ${GGML_TYPES[type].name} needs ${need}`);
   const native = kernels !== 'typescript' && nativeKernels?.types.has(type) ? nativeKernels : undefined;
@@ -91,7 +91,7 @@ export function quantizeInto(type: GgmlType, x: Float32Array, y: Uint8Array, ker
 export function dequantizeInto(type: GgmlType, y: Uint8Array, x: Float32Array): void {
   const codec = codecOf(type);
   checkLength(type, x.length);
-  const need = (x.length / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize;
+  const need = tensorBytes(type, x.length);
   if (y.byteLength !== need)
     throw new RangeError(`input holds ${y.byteLength} bytes; ${GGML_TYPES[type].name} needs ${need}`);
   codec.dequantize(y, x);
@@ -100,7 +100,7 @@ export function dequantizeInto(type: GgmlType, y: Uint8Array, x: Float32Array): 
 /** Quantizes f32 values to a new byte array of the given type. */
 export function quantize(type: GgmlType, x: Float32Array, kernels: QuantKernels = 'auto'): Uint8Array {
   checkLength(type, x.length);
-  const y = new Uint8Array((x.length / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize);
+  const y = new Uint8Array(tensorBytes(type, x.length));
   quantizeInto(type, x, y, kernels);
   return y;
 }

@@ -3,7 +3,7 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createBLAKE3, type IHasher } from 'hash-wasm';
-import { GGML_TYPES, GgmlType } from '../gguf/constants.ts';
+import { GgmlType, tensorBytes } from '../gguf/constants.ts';
 import { dequantizeInto, quantizeInto } from './codecs.ts';
 import { findNonFinite } from './validate.ts';
 
@@ -34,19 +34,17 @@ export interface ConvertResult {
   readonly nonFinite: number;
 }
 
-const bytesOf = (type: GgmlType, count: number) => (count / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize;
-
 let scratch = new Float32Array(0);
 
 function convert(t: ConvertTask): ConvertResult {
-  const out = new Uint8Array(t.dst, t.dstOffset, bytesOf(t.to, t.count));
+  const out = new Uint8Array(t.dst, t.dstOffset, tensorBytes(t.to, t.count));
   let values: Float32Array;
   if (t.from === GgmlType.F32) {
     values = new Float32Array(t.src, t.srcOffset, t.count);
   } else {
     if (scratch.length < t.count) scratch = new Float32Array(t.count);
     values = scratch.subarray(0, t.count);
-    dequantizeInto(t.from, new Uint8Array(t.src, t.srcOffset, bytesOf(t.from, t.count)), values);
+    dequantizeInto(t.from, new Uint8Array(t.src, t.srcOffset, tensorBytes(t.from, t.count)), values);
   }
   quantizeInto(t.to, values, out);
   return { nonFinite: findNonFinite(t.to, out) };

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
-import { GGML_TYPES, GgmlType } from '../../src/gguf/constants.ts';
+import { GgmlType, tensorBytes } from '../../src/gguf/constants.ts';
 
 const require = createRequire(import.meta.url);
 // The package's main file is dist/index.js; the libraries sit in bins/linux-x64 beside dist/.
@@ -61,18 +61,16 @@ const g = () => {
   return ggml;
 };
 
-const bytesFor = (type: GgmlType, n: number) => (n / GGML_TYPES[type].blockSize) * GGML_TYPES[type].typeSize;
-
 /** quantize_row_<type>_ref over all of x. */
 export function ggmlQuantizeRowRef(type: GgmlType, x: Float32Array): Uint8Array {
-  const y = new Uint8Array(bytesFor(type, x.length));
+  const y = new Uint8Array(tensorBytes(type, x.length));
   g().quantizeRef[type]!(x, y, x.length);
   return y;
 }
 
 /** ggml_quantize_chunk, the entry point llama_model_quantize uses (F16 and BF16 included), with no imatrix. */
 export function ggmlQuantizeChunk(type: GgmlType, x: Float32Array, nPerRow: number): Uint8Array {
-  const y = new Uint8Array(bytesFor(type, x.length));
+  const y = new Uint8Array(tensorBytes(type, x.length));
   const written = g().quantizeChunk(type, x, y, 0, x.length / nPerRow, nPerRow, null);
   if (Number(written) !== y.byteLength)
     throw new Error(`ggml_quantize_chunk wrote ${written} bytes, expected ${y.byteLength}`);

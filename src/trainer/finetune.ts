@@ -34,7 +34,7 @@ import { trainingFlopsPerRow } from './flops.ts';
 import { decideGpu, type GpuInfo, queryGpus, timedMatMulGflops } from './gpu.ts';
 import { GradPool } from './grad-pool.ts';
 import { LORA_TARGETS, type LoraTarget } from './lora.ts';
-import { type BatchDecision, chooseMicroBatch, estimateMemory, fitsBudget, memoryBudget } from './memory.ts';
+import { type BatchDecision, chooseMicroBatch, estimateMemory, fitsBudget, formatMiB, memoryBudget } from './memory.ts';
 import { type AccumPlan, accumulateStep, type StepRunner } from './oom.ts';
 import { AdamW, clipGradNorm } from './optimizer.ts';
 import { type Batch, packRows, splitRows, stackRows } from './packing.ts';
@@ -415,7 +415,7 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
       gradAccum: accum,
       estimate,
       fits: fitsBudget(estimate, budget, onGpu),
-      message: `batch: micro-batch ${userMicro} × ${accum} accumulation${workers > 1 ? ` × ${workers} workers` : ''} = ${settings.rowsPerStep} rows of ${settings.seqLen} tokens per step (as given); estimate ${(estimate.totalBytes / 2 ** 20).toFixed(0)} MiB against ${budget.source}`,
+      message: `batch: micro-batch ${userMicro} × ${accum} accumulation${workers > 1 ? ` × ${workers} workers` : ''} = ${settings.rowsPerStep} rows of ${settings.seqLen} tokens per step (as given); estimate ${formatMiB(estimate.totalBytes)} against ${budget.source}`,
     };
   }
   const plan: AccumPlan = resumeState?.plan ?? { microBatch: decision.microBatch, gradAccum: decision.gradAccum };

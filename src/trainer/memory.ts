@@ -134,14 +134,16 @@ export interface BudgetInput {
   readonly workers: number;
 }
 
+/** Bytes as whole MiB, for the batch-size messages. */
+export const formatMiB = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
+
 export function memoryBudget(b: BudgetInput): MemoryBudget {
   const host = b.freeMemBytes / b.workers;
-  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
   if (b.gpu) {
     return {
       deviceBytes: b.gpu.memoryFreeBytes,
       hostBytes: host,
-      source: `${b.gpu.name}: ${mib(b.gpu.memoryFreeBytes)} free of ${mib(b.gpu.memoryTotalBytes)} (nvidia-smi)`,
+      source: `${b.gpu.name}: ${formatMiB(b.gpu.memoryFreeBytes)} free of ${formatMiB(b.gpu.memoryTotalBytes)} (nvidia-smi)`,
     };
   }
   const perWorker = b.workers > 1 ? ` / ${b.workers} workers` : '';
@@ -149,10 +151,10 @@ export function memoryBudget(b: BudgetInput): MemoryBudget {
     return {
       deviceBytes: Math.min(WASM32_MAX_BYTES, host),
       hostBytes: host,
-      source: `wasm32 heap ceiling ${mib(WASM32_MAX_BYTES)}, os.freemem() ${mib(b.freeMemBytes)}${perWorker}`,
+      source: `wasm32 heap ceiling ${formatMiB(WASM32_MAX_BYTES)}, os.freemem() ${formatMiB(b.freeMemBytes)}${perWorker}`,
     };
   }
-  return { deviceBytes: host, hostBytes: host, source: `os.freemem() ${mib(b.freeMemBytes)}${perWorker}` };
+  return { deviceBytes: host, hostBytes: host, source: `os.freemem() ${formatMiB(b.freeMemBytes)}${perWorker}` };
 }
 
 export interface BatchDecision {
@@ -195,10 +197,9 @@ export function chooseMicroBatch(
   const estimate = estimateMemory({ ...input, microBatch: micro });
   const fits = fitsBudget(estimate, budget, gpu);
   const gradAccum = Math.ceil(rows / (micro * workers));
-  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
   const message =
     `batch: micro-batch ${micro} × ${gradAccum} accumulation${workers > 1 ? ` × ${workers} workers` : ''} = ${rows} rows of ${input.seqLen} tokens per step; ` +
-    `estimate ${mib(estimate.totalBytes)} (weights ${mib(estimate.weightsBytes)}, trainable ${mib(estimate.trainableBytes)}, optimizer ${mib(estimate.optimizerBytes)}, activations ${mib(estimate.activationBytes)}, logits ${mib(estimate.logitsBytes)}) ` +
+    `estimate ${formatMiB(estimate.totalBytes)} (weights ${formatMiB(estimate.weightsBytes)}, trainable ${formatMiB(estimate.trainableBytes)}, optimizer ${formatMiB(estimate.optimizerBytes)}, activations ${formatMiB(estimate.activationBytes)}, logits ${formatMiB(estimate.logitsBytes)}) ` +
     `against ${Math.round(MEMORY_HEADROOM * 100)}% of ${budget.source}${fits ? '' : ' — even one row may not fit; lower --seq-len'}`;
   return { microBatch: micro, gradAccum, estimate, fits, message };
 }

@@ -26,6 +26,7 @@ type Fragment = string | number; // raw text, or a token already decided
 
 const SPECIAL_ATTRS = TokenAttr.UNKNOWN | TokenAttr.CONTROL;
 const isCSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d); // C isspace in the "C" locale
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export class Tokenizer {
   private readonly pieces: (Uint8Array | undefined)[];
@@ -50,6 +51,8 @@ export class Tokenizer {
 
   tokenize(text: string, options: TokenizeOptions = {}): number[] {
     const v = this.vocab;
+    // Lone surrogates reach llama.cpp as U+FFFD (UTF-8 encoding replaces them), which a vocabulary may hold.
+    if (LONE_SURROGATE.test(text)) text = text.replace(/\p{Cs}/gu, '\uFFFD');
     const addSpecial = options.addSpecial ?? false;
     const out: number[] = [];
     if (addSpecial && v.addBos) out.push(v.bos);

@@ -9,6 +9,7 @@ import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
 import { registerQuantize } from './cli/quantize.ts';
 import { registerTokenize } from './cli/tokenize.ts';
+import { registerTokenizerTrain } from './cli/tokenizer-train.ts';
 import { MeetaraError } from './errors.ts';
 
 const program = new Command('meetara')
@@ -21,6 +22,7 @@ registerInspect(program);
 registerInitModel(program);
 registerConvert(program);
 registerTokenize(program);
+registerTokenizerTrain(program);
 registerFinetune(program);
 registerQuantize(program);
 

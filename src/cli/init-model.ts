@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SUPPORTED_ARCHS } from '../gguf/llama.ts';
-import { initModel } from '../model/init-model.ts';
+import { initModel, readSpmVocabulary } from '../model/init-model.ts';
 import { choice, parseIntOption, printJson } from './shared.ts';
 
 export function registerInitModel(program: Command): void {
@@ -11,10 +11,11 @@ export function registerInitModel(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExample:\n  npx meetara init-model --vocab 4096 --dim 256 --layers 4 --heads 8 --kv-heads 4 --ffn 768 --ctx 512 --out tiny.gguf',
+      '\nExamples:\n  npx meetara init-model --vocab 4096 --dim 256 --layers 4 --heads 8 --kv-heads 4 --ffn 768 --ctx 512 --out tiny.gguf\n  npx meetara init-model --vocab-from tokenizer.gguf --dim 256 --layers 4 --heads 8 --ffn 768 --out tiny.gguf',
     )
     .option('--arch <arch>', `architecture: ${SUPPORTED_ARCHS.join(', ')}`, choice(SUPPORTED_ARCHS), 'llama')
-    .requiredOption('--vocab <n>', 'vocabulary size (at least 261)', parseIntOption)
+    .option('--vocab <n>', 'vocabulary size (at least 261); taken from --vocab-from when given', parseIntOption)
+    .option('--vocab-from <file>', 'use the SPM vocabulary of this GGUF (from meetara tokenizer-train, or a model)')
     .requiredOption('--dim <n>', 'embedding size', parseIntOption)
     .requiredOption('--layers <n>', 'transformer blocks', parseIntOption)
     .requiredOption('--heads <n>', 'attention heads', parseIntOption)
@@ -33,7 +34,9 @@ export function registerInitModel(program: Command): void {
     .requiredOption('--out <file>', 'output GGUF path')
     .option('--json', 'print the model hyperparameters as JSON')
     .action(async (o) => {
+      const vocabulary = o.vocabFrom ? readSpmVocabulary(o.vocabFrom) : undefined;
       const h = await initModel(o.out, {
+        vocabulary,
         arch: o.arch,
         vocabSize: o.vocab,
         dim: o.dim,

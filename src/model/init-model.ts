@@ -2,8 +2,8 @@
 // llama.cpp accepts. Weights follow nanoGPT: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers),
 // norms at 1, biases at 0. Tensors are generated one at a time as the writer reaches them.
 
-import { InputError } from '../errors.ts';
-import { GgmlType, LlamaFileType, TokenType } from '../gguf/constants.ts';
+import { GgufFormatError, InputError } from '../errors.ts';
+import { GgmlType, GgufValueType, LlamaFileType, TokenType } from '../gguf/constants.ts';
 import {
   archMetadata,
   type LlamaArch,
@@ -11,7 +11,8 @@ import {
   llamaTensorLayout,
   parseBlockTensorName,
 } from '../gguf/llama.ts';
-import { kv } from '../gguf/metadata.ts';
+import { type GgufMetadata, getBool, getInt, getString, kv } from '../gguf/metadata.ts';
+import { GgufFile } from '../gguf/reader.ts';
 import { writeGguf } from '../gguf/writer.ts';
 import { Rng } from '../util/random.ts';
 import { CHATML_SPECIAL_TOKENS, CHATML_TEMPLATE } from './chat-template.ts';
@@ -19,7 +20,8 @@ import { bpeTokenizerMetadata, buildBpeVocabulary } from './tokenizer/bpe-vocab.
 
 export interface InitModelOptions {
   readonly arch: LlamaArch;
-  readonly vocabSize: number;
+  /** Tokens in the vocabulary; may be left out when `vocabulary` is given (it must match when both are). */
+  readonly vocabSize?: number;
   readonly dim: number;
   readonly layers: number;
   readonly heads: number;
@@ -35,6 +37,8 @@ export interface InitModelOptions {
   readonly tokenizer?: 'spm' | 'bpe';
   /** `tokenizer.ggml.pre` for a BPE vocabulary (default llama-bpe). */
   readonly bpePre?: string;
+  /** An SPM vocabulary to use instead of the built-in one (for example from trainTokenizer or readSpmVocabulary). */
+  readonly vocabulary?: Vocabulary;
 }
 
 export const INIT_STD = 0.02;
@@ -95,10 +99,92 @@ export function buildSpmVocabulary(size: number): Vocabulary {
   return { tokens, scores, types, bos: 1, eos: tokens.indexOf('<|im_end|>'), unk: 0 };
 }
 
+/** The GGUF tokenizer metadata of an SPM vocabulary: BOS added, EOS not, a space prefix, padding = <unk>. */
+export function spmTokenizerMetadata(vocab: Vocabulary): GgufMetadata {
+  return new Map([
+    ['tokenizer.ggml.model', kv.str('llama')],
+    ['tokenizer.ggml.pre', kv.str('default')],
+    ['tokenizer.ggml.tokens', kv.strings(vocab.tokens)],
+    ['tokenizer.ggml.scores', kv.f32s(vocab.scores)],
+    ['tokenizer.ggml.token_type', kv.i32s(vocab.types)],
+    ['tokenizer.ggml.bos_token_id', kv.u32(vocab.bos)],
+    ['tokenizer.ggml.eos_token_id', kv.u32(vocab.eos)],
+    ['tokenizer.ggml.unknown_token_id', kv.u32(vocab.unk)],
+    ['tokenizer.ggml.padding_token_id', kv.u32(vocab.unk)],
+    ['tokenizer.ggml.add_bos_token', kv.bool(true)],
+    ['tokenizer.ggml.add_eos_token', kv.bool(false)],
+    ['tokenizer.ggml.add_space_prefix', kv.bool(true)],
+  ]);
+}
+
+/**
+ * Reads the SPM vocabulary of a GGUF (a model, or a tokenizer from `meetara tokenizer-train`). Only vocabularies
+ * that spmTokenizerMetadata writes back unchanged are accepted, so a model built on it tokenizes the same way.
+ */
+export function readSpmVocabulary(path: string): Vocabulary {
+  const file = GgufFile.open(path);
+  try {
+    const md = file.metadata;
+    const where = `${path}: `;
+    const model = md.has('tokenizer.ggml.model') ? getString(md, 'tokenizer.ggml.model') : undefined;
+    if (model !== 'llama') {
+      throw new InputError(
+        `${where}tokenizer.ggml.model is ${model === undefined ? 'missing' : `'${model}'`}; --vocab-from takes a 'llama' (SPM) vocabulary, such as one from meetara tokenizer-train`,
+      );
+    }
+    const array = (key: string, itemTypes: GgufValueType[]) => {
+      const v = md.get(key);
+      if (!v || v.type !== GgufValueType.ARRAY || !itemTypes.includes(v.itemType)) {
+        throw new GgufFormatError(`${where}field '${key}' is missing or not an array of the right type`);
+      }
+      return Array.from(v.value as ArrayLike<string | number>);
+    };
+    const tokens = array('tokenizer.ggml.tokens', [GgufValueType.STRING]) as string[];
+    const scores = array('tokenizer.ggml.scores', [GgufValueType.FLOAT32]) as number[];
+    const types = array('tokenizer.ggml.token_type', [GgufValueType.INT32]) as number[];
+    if (scores.length !== tokens.length || types.length !== tokens.length) {
+      throw new GgufFormatError(
+        `${where}tokenizer scores and token types must have one entry per token (${tokens.length})`,
+      );
+    }
+    const flag = (key: string, fallback: boolean) => (md.has(key) ? getBool(md, key) : fallback);
+    const expected = { add_bos_token: true, add_eos_token: false, add_space_prefix: true };
+    for (const [k, want] of Object.entries(expected)) {
+      if (flag(`tokenizer.ggml.${k}`, want) !== want) {
+        throw new InputError(
+          `${where}tokenizer.ggml.${k} is ${!want}; init-model writes ${want}, which would change tokenization`,
+        );
+      }
+    }
+    const id = (key: string, fallback: number) => {
+      const n = md.has(key) ? getInt(md, key) : fallback;
+      if (n < 0 || n >= tokens.length) throw new GgufFormatError(`${where}${key} = ${n} is not a token id`);
+      return n;
+    };
+    return {
+      tokens,
+      scores,
+      types,
+      bos: id('tokenizer.ggml.bos_token_id', 1),
+      eos: id('tokenizer.ggml.eos_token_id', 2),
+      unk: id('tokenizer.ggml.unknown_token_id', 0),
+    };
+  } finally {
+    file.close();
+  }
+}
+
 function hparamsOf(o: InitModelOptions): LlamaHParams {
   const kvHeads = o.kvHeads ?? o.heads;
+  const given = o.vocabulary?.tokens.length;
+  if (given !== undefined && o.vocabSize !== undefined && o.vocabSize !== given) {
+    throw new InputError(`--vocab ${o.vocabSize} does not match the given vocabulary, which has ${given} tokens`);
+  }
+  const vocabSize = given ?? o.vocabSize;
+  if (vocabSize === undefined)
+    throw new InputError('a vocabulary size (--vocab) or a vocabulary (--vocab-from) is needed');
   const positive = {
-    vocab: o.vocabSize,
+    vocab: vocabSize,
     dim: o.dim,
     layers: o.layers,
     heads: o.heads,
@@ -114,7 +200,7 @@ function hparamsOf(o: InitModelOptions): LlamaHParams {
   if (o.heads % kvHeads !== 0) throw new InputError(`--heads ${o.heads} must be a multiple of --kv-heads ${kvHeads}`);
   return {
     arch: o.arch,
-    vocabSize: o.vocabSize,
+    vocabSize,
     dim: o.dim,
     layers: o.layers,
     heads: o.heads,
@@ -142,23 +228,15 @@ export async function initModel(out: string, options: InitModelOptions): Promise
   const metadata = archMetadata(h);
   metadata.set('general.name', kv.str(options.name ?? `meetara-init-${h.arch}-${h.dim}x${h.layers}`));
   metadata.set('general.file_type', kv.u32(LlamaFileType.ALL_F32));
+  if (options.vocabulary && options.tokenizer === 'bpe') {
+    throw new InputError('a given vocabulary is SPM; leave out --tokenizer bpe');
+  }
   if (options.tokenizer === 'bpe') {
     const pre = options.bpePre ?? 'llama-bpe';
     for (const [k, v] of bpeTokenizerMetadata(buildBpeVocabulary(h.vocabSize, pre), pre)) metadata.set(k, v);
   } else {
-    const vocab = buildSpmVocabulary(h.vocabSize);
-    metadata.set('tokenizer.ggml.model', kv.str('llama'));
-    metadata.set('tokenizer.ggml.pre', kv.str('default'));
-    metadata.set('tokenizer.ggml.tokens', kv.strings(vocab.tokens));
-    metadata.set('tokenizer.ggml.scores', kv.f32s(vocab.scores));
-    metadata.set('tokenizer.ggml.token_type', kv.i32s(vocab.types));
-    metadata.set('tokenizer.ggml.bos_token_id', kv.u32(vocab.bos));
-    metadata.set('tokenizer.ggml.eos_token_id', kv.u32(vocab.eos));
-    metadata.set('tokenizer.ggml.unknown_token_id', kv.u32(vocab.unk));
-    metadata.set('tokenizer.ggml.padding_token_id', kv.u32(vocab.unk));
-    metadata.set('tokenizer.ggml.add_bos_token', kv.bool(true));
-    metadata.set('tokenizer.ggml.add_eos_token', kv.bool(false));
-    metadata.set('tokenizer.ggml.add_space_prefix', kv.bool(true));
+    const vocab = options.vocabulary ?? buildSpmVocabulary(h.vocabSize);
+    for (const [k, v] of spmTokenizerMetadata(vocab)) metadata.set(k, v);
   }
   metadata.set('tokenizer.chat_template', kv.str(CHATML_TEMPLATE));
 

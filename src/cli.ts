@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerConvert } from './cli/convert.ts';
+import { registerData } from './cli/data.ts';
 import { registerFinetune } from './cli/finetune.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
@@ -25,6 +26,7 @@ registerTokenize(program);
 registerTokenizerTrain(program);
 registerFinetune(program);
 registerQuantize(program);
+registerData(program);
 
 for (const [name, what] of [
   ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],

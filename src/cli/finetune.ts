@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.ts';
 import { BACKENDS } from '../trainer/backend.ts';
+import { LOSS_ON } from '../trainer/data.ts';
 import { type FinetuneOptions, finetune } from '../trainer/finetune.ts';
 import { parseLoraTargets } from '../trainer/lora.ts';
 import { SCHEDULES } from '../trainer/schedule.ts';
@@ -32,6 +33,7 @@ const RUN_DEFINING = [
   'weightDecay',
   'seed',
   'full',
+  'lossOn',
   'pack',
   'mergedType',
 ] as const;
@@ -46,7 +48,8 @@ export function registerFinetune(program: Command): void {
       'after',
       `
 Data: one JSON object per line, {"messages":[{"role":"user","content":...},{"role":"assistant","content":...}]}.
-The loss counts assistant tokens only. Samples are packed into --seq-len rows, attention kept within each sample.
+The loss counts assistant tokens only (--loss-on all: every token, for pretraining). Samples are packed into
+--seq-len rows, attention kept within each sample.
 
 The output folder gets: adapter.gguf (llama.cpp --lora), adapter_model.safetensors + adapter_config.json (HF PEFT),
 merged.gguf, metrics.jsonl (one line per step), checkpoint.safetensors (for --resume) and run.json (measured
@@ -69,6 +72,7 @@ Examples:
     .option('--alpha <x>', 'LoRA alpha (scale = alpha / rank)', parseFloatOption, 16)
     .option('--targets <list>', 'projections to adapt: q,k,v,o,gate,up,down', targetsOption)
     .option('--full', 'train all weights instead of a LoRA')
+    .option('--loss-on <tokens>', 'tokens the loss counts: assistant (fine-tuning) or all (pretraining)', choice(LOSS_ON))
     .option('--lr <x>', 'peak learning rate', parseFloatOption, 2e-4)
     .option('--warmup <fraction>', 'fraction of steps spent warming up', parseFloatOption, 0.05)
     .option('--schedule <kind>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, choice(SCHEDULES), 'cosine')

@@ -116,6 +116,10 @@ export function chatEncoderFromGguf(path: string): ChatEncoder {
   }
 }
 
+/** Which tokens the loss counts: assistant replies (fine-tuning) or every token (pretraining). */
+export type LossOn = 'assistant' | 'all';
+export const LOSS_ON: readonly LossOn[] = ['assistant', 'all'];
+
 /** One tokenized sample: `lossMask[i]` is 1 where token i is an assistant token the model must predict. */
 export interface TokenizedSample {
   readonly line: number;
@@ -135,12 +139,18 @@ function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
  * Renders and tokenizes one conversation and marks its assistant tokens (their end-of-turn marker included, so
  * the model learns to stop; a trailing EOS after a final assistant turn counts too).
  */
-export function encodeSample(enc: ChatEncoder, sample: ChatSample, line: number): Omit<TokenizedSample, 'truncated'> {
+export function encodeSample(
+  enc: ChatEncoder,
+  sample: ChatSample,
+  line: number,
+  lossOn: LossOn = 'assistant',
+): Omit<TokenizedSample, 'truncated'> {
   const { messages } = sample;
   const body = enc.tokenize(enc.render(messages, false));
   const lead = enc.bos === undefined ? 0 : 1;
   const tokens = [...(enc.bos === undefined ? [] : [enc.bos]), ...body, ...(enc.eos === undefined ? [] : [enc.eos])];
   const lossMask = new Uint8Array(tokens.length);
+  if (lossOn === 'all') return { line, tokens: Int32Array.from(tokens), lossMask: lossMask.fill(1) };
   for (let i = 0; i < messages.length; i++) {
     if (messages[i].role !== 'assistant') continue;
     const before = enc.tokenize(enc.render(messages.slice(0, i), true));
@@ -171,7 +181,13 @@ export interface EncodedData {
  * Loads, validates and tokenizes a chat JSONL file. A sample longer than `seqLen` tokens is truncated and
  * counted, or rejected under `strict`.
  */
-export function loadChatData(file: string, enc: ChatEncoder, seqLen: number, strict = false): EncodedData {
+export function loadChatData(
+  file: string,
+  enc: ChatEncoder,
+  seqLen: number,
+  strict = false,
+  lossOn: LossOn = 'assistant',
+): EncodedData {
   const parsed = readChatJsonl(file, strict);
   const samples: TokenizedSample[] = [];
   let truncated = 0;
@@ -179,7 +195,7 @@ export function loadChatData(file: string, enc: ChatEncoder, seqLen: number, str
   let tokens = 0;
   let lossTokens = 0;
   for (const { line, sample } of parsed.samples) {
-    const s = encodeSample(enc, sample, line);
+    const s = encodeSample(enc, sample, line, lossOn);
     const long = s.tokens.length > seqLen;
     if (long && strict) {
       throw new InputError(

@@ -27,7 +27,7 @@ import {
   readCheckpointState,
   saveCheckpoint,
 } from './checkpoint.ts';
-import { chatEncoderFromGguf, type EncodedData, loadChatData } from './data.ts';
+import { chatEncoderFromGguf, type EncodedData, type LossOn, loadChatData } from './data.ts';
 import { GradEngine, type GradResult } from './engine.ts';
 import { ADAPTER_FILE, MERGED_FILE, writeAdapters, writeMerged } from './export.ts';
 import { trainingFlopsPerRow } from './flops.ts';
@@ -76,6 +76,8 @@ export interface FinetuneOptions {
   readonly backend?: BackendChoice;
   /** Train every weight instead of a LoRA. */
   readonly full?: boolean;
+  /** Tokens the loss counts: assistant replies (default) or all (pretraining). */
+  readonly lossOn?: LossOn;
   /** Continue the run in `out` from its checkpoint. */
   readonly resume?: boolean;
   /** Start over in an `out` that holds another run. */
@@ -108,6 +110,8 @@ export interface TrainSettings {
   readonly data: string;
   readonly eval: string | null;
   readonly full: boolean;
+  /** Absent in checkpoints written before it existed, which trained on assistant tokens. */
+  readonly lossOn?: LossOn;
   readonly rank: number;
   readonly alpha: number;
   readonly targets: LoraTarget[];
@@ -244,6 +248,7 @@ function resolveSettings(o: FinetuneOptions, rowCount: number, stored?: TrainSet
     data: o.data,
     eval: o.eval ?? null,
     full: o.full,
+    lossOn: o.lossOn,
     rank: o.rank,
     alpha: o.alpha,
     targets: o.targets ? LORA_TARGETS.filter((t) => o.targets?.includes(t)) : undefined,
@@ -287,6 +292,7 @@ function resolveSettings(o: FinetuneOptions, rowCount: number, stored?: TrainSet
     data,
     eval: o.eval ?? null,
     full: o.full ?? false,
+    lossOn: o.lossOn ?? 'assistant',
     rank: positiveInt(o.rank ?? 8, '--rank'),
     alpha: o.alpha ?? 16,
     targets: wanted.targets ?? [...LORA_TARGETS],
@@ -353,7 +359,8 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
   const seqLenForData = stored?.seqLen ?? positiveInt(o.seqLen ?? 512, '--seq-len');
   const encoder = chatEncoderFromGguf(base);
   const dataPath = fileIdentity((stored?.data ?? o.data) as string, '--data');
-  const train: EncodedData = loadChatData(dataPath, encoder, seqLenForData, o.strict);
+  const lossOn = stored ? (stored.lossOn ?? 'assistant') : (o.lossOn ?? 'assistant');
+  const train: EncodedData = loadChatData(dataPath, encoder, seqLenForData, o.strict, lossOn);
   for (const b of train.bad.slice(0, 5)) log(`${dataPath} line ${b.line} skipped: ${b.reason}`);
   if (train.bad.length > 5) log(`${dataPath}: ${train.bad.length - 5} more bad lines skipped`);
   if (train.truncated > 0)
@@ -366,12 +373,12 @@ export async function finetune(o: FinetuneOptions): Promise<RunReport> {
   }
   const evalPath = settings.eval;
   const held = evalPath
-    ? loadChatData(fileIdentity(evalPath, '--eval'), encoder, settings.seqLen, o.strict)
+    ? loadChatData(fileIdentity(evalPath, '--eval'), encoder, settings.seqLen, o.strict, lossOn)
     : undefined;
   const evalRows = held ? packRows(held.samples, settings.seqLen, settings.pack) : [];
   log(
     `data: ${train.samples.length} samples (${train.bad.length} bad lines, ${train.truncated} truncated) → ${trainRows.length} rows of ${settings.seqLen}; ` +
-      `${train.lossTokens} assistant tokens${held ? `; held-out ${held.samples.length} samples` : ''}`,
+      `${train.lossTokens} ${lossOn === 'all' ? 'loss' : 'assistant'} tokens${held ? `; held-out ${held.samples.length} samples` : ''}`,
   );
 
   // 3. Backend and GPU check.

@@ -107,6 +107,13 @@ describe('encoding with the model’s chat template and tokenizer', () => {
     expect(spans.map((x) => x.trim())).toEqual(['feel sad? talk to family.<|im_end|>', 'take care<|im_end|>']);
   });
 
+  it('counts every token under --loss-on all (pretraining), with the same tokens', () => {
+    const assistant = encodeSample(enc, conversation, 1);
+    const all = encodeSample(enc, conversation, 1, 'all');
+    expect(all.tokens).toEqual(assistant.tokens);
+    expect(Array.from(all.lossMask)).toEqual(new Array(all.tokens.length).fill(1));
+  });
+
   it('packs samples into rows with one segment each, labels only where the next token is an assistant token', () => {
     const a = encodeSample(enc, conversation, 1);
     const b = encodeSample(enc, { messages: conversation.messages.slice(0, 3) }, 2);

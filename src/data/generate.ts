@@ -188,7 +188,7 @@ function generateSample(
     topic,
     advice,
     advice_lower: lowerFirst(advice),
-    referral: domain.referral,
+    referral: referralOptions(domain.referral),
     crisis_referral: domain.crisis_referral ?? '',
   };
   const messages: GeneratedMessage[] = [
@@ -263,6 +263,19 @@ function generateSample(
     crisis: false,
     situation: situationIndex,
   };
+}
+
+/**
+ * Ways to name the referral: the catalog's whole phrase, or one or two of the people it lists ("a doctor, a nurse
+ * or your pharmacist" → "a doctor", "a doctor or a nurse"...), so replies do not repeat one fixed phrase.
+ */
+export function referralOptions(referral: string): string[] {
+  const parts = referral.split(/,\s*(?:or\s+)?|\s+or\s+/).map((p) => p.trim());
+  // Only when every part names someone on its own ("a doctor", "your pharmacist"), not "counselor or psychiatrist".
+  if (parts.length < 2 || !parts.every((p) => /^(a|an|the|your)\s/.test(p))) return [referral];
+  const options = [referral, ...parts];
+  for (let i = 0; i + 1 < parts.length; i++) options.push(`${parts[i]} or ${parts[i + 1]}`);
+  return options;
 }
 
 function shuffled<T>(rng: Rng, items: readonly T[]): T[] {

@@ -3,11 +3,13 @@
 // --debug (or MEETARA_DEBUG=1) prints the stack.
 
 import { Command, CommanderError } from 'commander';
+import { registerBaseReport } from './cli/base-report.ts';
 import { registerConvert } from './cli/convert.ts';
 import { registerData } from './cli/data.ts';
 import { registerFinetune } from './cli/finetune.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
+import { registerPretrain } from './cli/pretrain.ts';
 import { registerQuantize } from './cli/quantize.ts';
 import { registerTokenize } from './cli/tokenize.ts';
 import { registerTokenizerTrain } from './cli/tokenizer-train.ts';
@@ -27,6 +29,8 @@ registerTokenizerTrain(program);
 registerFinetune(program);
 registerQuantize(program);
 registerData(program);
+registerPretrain(program);
+registerBaseReport(program);
 
 for (const [name, what] of [
   ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],

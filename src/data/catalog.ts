@@ -31,9 +31,19 @@ export function catalog(): ReadonlyMap<string, CatalogDomain> {
   return domains;
 }
 
-/** One domain by name; an unknown name is an InputError that suggests the closest one. */
+/**
+ * The original guide's short names for three categories' general-purpose domains; `meetara train` defaults to
+ * "healthcare,mental_health,business,education", as the guide did.
+ */
+export const DOMAIN_ALIASES: Readonly<Record<string, string>> = {
+  healthcare: 'general_health',
+  business: 'entrepreneurship',
+  education: 'academic_tutoring',
+};
+
+/** One domain by name (or alias); an unknown name is an InputError that suggests the closest one. */
 export function domainByName(name: string): CatalogDomain {
-  const d = catalog().get(name);
+  const d = catalog().get(DOMAIN_ALIASES[name] ?? name);
   if (d) return d;
   throw new InputError(`unknown domain "${name}"${suggestion(name, [...catalog().keys()])}`);
 }

@@ -8,6 +8,7 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaContextOptions,
+  type LlamaContextSequence,
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
@@ -101,6 +102,54 @@ export async function negativeLogLikelihood(
     count++;
   }
   return { nll, count };
+}
+
+/**
+ * Sum of -log p(tokens[i] | tokens[..i]) over the positions i where `scored[i]` is 1, and their count, evaluated
+ * from an empty history on `sequence`. Only those positions ask llama.cpp for a distribution.
+ */
+export async function scoredNegativeLogLikelihood(
+  sequence: LlamaContextSequence,
+  tokens: readonly number[],
+  scored: ArrayLike<number>,
+): Promise<{ nll: number; count: number }> {
+  await sequence.clearHistory();
+  {
+    const results = await sequence.controlledEvaluate(
+      tokens.map((t, i) =>
+        i + 1 < tokens.length && scored[i + 1]
+          ? [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]
+          : (t as Token),
+      ),
+    );
+    let nll = 0;
+    let count = 0;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      if (!scored[i + 1]) continue;
+      const p = results[i]?.next?.probabilities?.get(tokens[i + 1] as Token);
+      if (p === undefined) throw new Error(`llama.cpp returned no probability at position ${i}`);
+      nll -= Math.log(p);
+      count++;
+    }
+    return { nll, count };
+  }
+}
+
+/** Greedy generation from prompt tokens until an end-of-generation token or `maxTokens`. */
+export async function greedyGenerate(
+  sequence: LlamaContextSequence,
+  prompt: readonly number[],
+  maxTokens: number,
+): Promise<{ tokens: number[]; stopped: boolean }> {
+  await sequence.clearHistory();
+  const model = sequence.model;
+  const out: number[] = [];
+  for await (const token of sequence.evaluate(prompt as Token[], { temperature: 0 })) {
+    if (model.isEogToken(token)) return { tokens: out, stopped: true };
+    out.push(token);
+    if (out.length >= maxTokens) break;
+  }
+  return { tokens: out, stopped: false };
 }
 
 export type { LlamaContext, LlamaModel };

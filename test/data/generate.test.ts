@@ -3,7 +3,7 @@
 // every strategy; train and held-out never share a situation template; output is deterministic per seed.
 
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../../src/data/catalog.ts';
+import { catalog, resolveDomains } from '../../src/data/catalog.ts';
 import { type DomainData, generate } from '../../src/data/generate.ts';
 import { distinctN } from '../../src/data/metrics.ts';
 import { CATEGORIES, EMOTIONS, STRATEGIES } from '../../src/data/schema.ts';
@@ -88,6 +88,16 @@ describe('the domain catalog', () => {
     expect(Object.keys(byCategory)).toEqual([...CATEGORIES]);
     expect(byCategory).toEqual(EXPECTED);
     expect(catalog().size).toBe(62);
+  });
+
+  it("resolves the original guide's names: healthcare, business and education name their general domains", () => {
+    expect(resolveDomains('healthcare,mental_health,business,education')).toEqual([
+      'general_health',
+      'mental_health',
+      'entrepreneurship',
+      'academic_tutoring',
+    ]);
+    expect(resolveDomains('category:technology')).toEqual(EXPECTED.technology);
   });
 
   it('marks the listed safety-critical domains and gives each a crisis referral', () => {

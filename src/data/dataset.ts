@@ -27,6 +27,44 @@ export function domainFiles(out: string, domain: string): { train: string; heldo
   return { train: join(out, domain, TRAIN_FILE), heldout: join(out, domain, HELDOUT_FILE) };
 }
 
+/**
+ * One domain's data in its own folder: `dir/train.jsonl`, `dir/heldout.jsonl` and its card as
+ * `dir/data_card.{json,md}` (the layout of a transfer package's domains).
+ */
+export async function writeDomainDataset(
+  dir: string,
+  train: readonly unknown[],
+  heldout: readonly unknown[],
+  card: DomainCard,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await writeFileAtomic(join(dir, TRAIN_FILE), jsonl(train));
+  await writeFileAtomic(join(dir, HELDOUT_FILE), jsonl(heldout));
+  await writeCards(dir, { schemaVersion: DATA_CARD_VERSION, seed: null, domains: [card] });
+}
+
+/** A generated sample as a JSONL row (without the generator's template index). */
+export function sampleRow(s: DomainData['train'][number]): Omit<DomainData['train'][number], 'situation'> {
+  const { situation: _, ...row } = s;
+  return row;
+}
+
+/** The card of a generated domain. */
+export function generatedCard(d: DomainData, countTokens?: (text: string) => number): DomainCard {
+  return domainCard({
+    domain: d.domain.name,
+    category: d.domain.category,
+    source: 'generated',
+    train: d.train,
+    heldout: d.heldout,
+    generated: d.generated,
+    nearDuplicates: d.nearDuplicates,
+    heldoutSituations: d.heldoutSituations,
+    rejected: d.rejected,
+    countTokens,
+  });
+}
+
 /** Writes generated data and its cards; returns the cards. */
 export async function writeGenerated(
   out: string,
@@ -38,22 +76,9 @@ export async function writeGenerated(
   for (const d of data) {
     const files = domainFiles(out, d.domain.name);
     mkdirSync(join(out, d.domain.name), { recursive: true });
-    await writeFileAtomic(files.train, jsonl(d.train.map(({ situation: _, ...rest }) => rest)));
-    await writeFileAtomic(files.heldout, jsonl(d.heldout.map(({ situation: _, ...rest }) => rest)));
-    cards.push(
-      domainCard({
-        domain: d.domain.name,
-        category: d.domain.category,
-        source: 'generated',
-        train: d.train,
-        heldout: d.heldout,
-        generated: d.generated,
-        nearDuplicates: d.nearDuplicates,
-        heldoutSituations: d.heldoutSituations,
-        rejected: d.rejected,
-        countTokens,
-      }),
-    );
+    await writeFileAtomic(files.train, jsonl(d.train.map(sampleRow)));
+    await writeFileAtomic(files.heldout, jsonl(d.heldout.map(sampleRow)));
+    cards.push(generatedCard(d, countTokens));
   }
   return writeCards(out, { schemaVersion: DATA_CARD_VERSION, seed, domains: cards });
 }
@@ -61,21 +86,16 @@ export async function writeGenerated(
 /** Every 10th accepted imported sample goes to the held-out split. */
 export const IMPORT_HELDOUT_EVERY = 10;
 
-/** Writes imported data for one domain and its card. */
-export async function writeImported(
-  out: string,
+/** Imported samples as rows, split train/held-out (every 10th to held-out), with their card. */
+export function importedDataset(
   domain: string,
   category: string | null,
   result: ImportResult,
   countTokens?: (text: string) => number,
-): Promise<DatasetCard> {
-  const files = domainFiles(out, domain);
-  mkdirSync(join(out, domain), { recursive: true });
+): { train: unknown[]; heldout: unknown[]; card: DomainCard } {
   const rows = result.accepted.map((s) => ({ messages: s.messages, domain, ...(category ? { category } : {}) }));
   const heldout = rows.filter((_, i) => i % IMPORT_HELDOUT_EVERY === IMPORT_HELDOUT_EVERY - 1);
   const train = rows.filter((_, i) => i % IMPORT_HELDOUT_EVERY !== IMPORT_HELDOUT_EVERY - 1);
-  await writeFileAtomic(files.train, jsonl(train));
-  await writeFileAtomic(files.heldout, jsonl(heldout));
   const card = domainCard({
     domain,
     category,
@@ -88,10 +108,26 @@ export async function writeImported(
     rejected: result.rejected.map((r) => ({ index: r.line, reason: r.reason })),
     countTokens,
   });
+  return { train, heldout, card };
+}
+
+/** Writes imported data for one domain and its card. */
+export async function writeImported(
+  out: string,
+  domain: string,
+  category: string | null,
+  result: ImportResult,
+  countTokens?: (text: string) => number,
+): Promise<DatasetCard> {
+  const files = domainFiles(out, domain);
+  mkdirSync(join(out, domain), { recursive: true });
+  const { train, heldout, card } = importedDataset(domain, category, result, countTokens);
+  await writeFileAtomic(files.train, jsonl(train));
+  await writeFileAtomic(files.heldout, jsonl(heldout));
   return writeCards(out, { schemaVersion: DATA_CARD_VERSION, seed: null, domains: [card] });
 }
 
-async function writeCards(out: string, card: DatasetCard): Promise<DatasetCard> {
+export async function writeCards(out: string, card: DatasetCard): Promise<DatasetCard> {
   await writeFileAtomic(join(out, DATA_CARD_JSON), `${JSON.stringify(card, null, 2)}\n`);
   await writeFileAtomic(join(out, DATA_CARD_MD), dataCardMarkdown(card.domains));
   return card;

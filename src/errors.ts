@@ -20,3 +20,6 @@ export class UsageError extends MeetaraError {
 
 /** Bad input that is not a GGUF file: a path, a JSONL line, an option value. */
 export class InputError extends MeetaraError {}
+
+/** A transfer or deployment package fails verification: bad manifest, unsafe path, missing, truncated or tampered file. */
+export class PackageIntegrityError extends MeetaraError {}

@@ -294,34 +294,55 @@ export interface SafetensorsToWrite {
 const asBytes = (d: Uint8Array | Float32Array) =>
   d instanceof Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
-/** Writes a safetensors file atomically; tensors are stored in the given order, the header padded to 8 bytes. */
-export async function writeSafetensors(
+export interface SafetensorsLayout {
+  /** The JSON header, space-padded so the data starts on an 8-byte boundary. */
+  readonly header: Uint8Array;
+  /** Each tensor's [begin, end) within the data section, in the given order. */
+  readonly ranges: readonly (readonly [number, number])[];
+  /** The whole file: 8-byte length, header, data. */
+  readonly fileSize: number;
+}
+
+/** Lays out a safetensors file (header and byte ranges) without any tensor data; writeSafetensors writes it. */
+export function planSafetensors(
   path: string,
-  tensors: readonly SafetensorsToWrite[],
+  tensors: readonly Pick<SafetensorsToWrite, 'name' | 'dtype' | 'shape'>[],
   metadata?: Record<string, string>,
-): Promise<void> {
+): SafetensorsLayout {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const ranges: [number, number][] = [];
   let offset = 0;
   for (const t of tensors) {
     if (t.name === '__metadata__' || t.name in header) {
       throw new SafetensorsFormatError(`${path}: duplicate or reserved tensor name '${t.name}'`);
     }
     const nBytes = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
+    ranges.push([offset, offset + nBytes]);
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + nBytes] };
     offset += nBytes;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
   const headerBytes = Buffer.from(json, 'utf8');
+  return { header: headerBytes, ranges, fileSize: 8 + headerBytes.byteLength + offset };
+}
+
+/** Writes a safetensors file atomically; tensors are stored in the given order, the header padded to 8 bytes. */
+export async function writeSafetensors(
+  path: string,
+  tensors: readonly SafetensorsToWrite[],
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const { header: headerBytes, ranges } = planSafetensors(path, tensors, metadata);
   const len = new Uint8Array(8);
   new DataView(len.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   await withAtomicFile(path, async (out) => {
     await out.write(len);
     await out.write(headerBytes);
-    for (const t of tensors) {
+    for (const [i, t] of tensors.entries()) {
       const bytes = asBytes(typeof t.data === 'function' ? t.data() : t.data);
-      const expected = (header[t.name] as { data_offsets: number[] }).data_offsets;
+      const expected = ranges[i];
       if (bytes.byteLength !== expected[1] - expected[0]) {
         throw new SafetensorsFormatError(
           `${path}: tensor '${t.name}' has ${bytes.byteLength} bytes, expected ${expected[1] - expected[0]}`,

@@ -10,7 +10,7 @@ import { GgufFile, type GgufTensorInfo, nBytesOf } from '../gguf/reader.ts';
 import { writeGguf } from '../gguf/writer.ts';
 import { startProgress } from '../util/progress.ts';
 import { hasCodec } from './codecs.ts';
-import { llamaTensorOrder, type ModelShape, parseQuantType, planTensorTypes } from './mixes.ts';
+import { llamaTensorOrder, type ModelShape, parseQuantType, planTensorTypes, type TensorShape } from './mixes.ts';
 import { QuantPool } from './pool.ts';
 
 export interface QuantizeFileOptions {
@@ -104,6 +104,46 @@ function outputMetadata(md: GgufMetadata, ftype: LlamaFileType): GgufMetadata {
   out.set('general.quantization_version', kv.u32(2));
   out.set('general.file_type', kv.u32(ftype));
   return out;
+}
+
+export interface QuantizedFilePlan<T extends TensorShape> {
+  /** The output's metadata. */
+  readonly metadata: GgufMetadata;
+  /** The input's tensors in the order they are written (llama.cpp's). */
+  readonly tensors: T[];
+  /** The ggml type each of them is written as. */
+  readonly targets: GgmlType[];
+}
+
+/**
+ * Everything quantizeFile decides before reading any tensor data: the output metadata, tensor order and each
+ * tensor's type. Throws, as quantizeFile does, when a tensor cannot be converted or would be requantized.
+ */
+export function planQuantizedFile<T extends TensorShape>(
+  md: GgufMetadata,
+  inputTensors: readonly T[],
+  ftype: LlamaFileType,
+  input: string,
+  allowRequantize = false,
+): QuantizedFilePlan<T> {
+  const shape = modelShapeOf(md, input);
+  const tensors = llamaTensorOrder(inputTensors);
+  const targets = planTensorTypes(tensors, ftype, shape);
+  tensors.forEach((t, i) => {
+    if (targets[i] === t.type) return;
+    if (!hasCodec(t.type)) {
+      throw new InputError(
+        `${input}: tensor '${t.name}' is ${typeName(t.type)}, which cannot be converted; start from an F32, F16, BF16 or Q8_0 model`,
+      );
+    }
+    if (isQuantized(t.type) && !allowRequantize) {
+      throw new InputError(
+        `${input}: tensor '${t.name}' is already quantized (${typeName(t.type)}); requantizing it to ${typeName(targets[i])} ` +
+          'compounds the error. Start from the F32/F16/BF16 model, or pass --allow-requantize to do it anyway',
+      );
+    }
+  });
+  return { metadata: outputMetadata(md, ftype), tensors, targets };
 }
 
 /** Double-buffered shared memory for slabs: input bytes and output bytes, reused across tensors. */
@@ -210,23 +250,8 @@ export async function quantizeFile(
   let fd = -1;
   let pool = options.pool;
   try {
-    const shape = modelShapeOf(file.metadata, input);
-    const tensors = llamaTensorOrder(file.tensors);
-    const targets = planTensorTypes(tensors, ftype, shape);
-    tensors.forEach((t, i) => {
-      if (targets[i] === t.type) return;
-      if (!hasCodec(t.type)) {
-        throw new InputError(
-          `${input}: tensor '${t.name}' is ${typeName(t.type)}, which cannot be converted; start from an F32, F16, BF16 or Q8_0 model`,
-        );
-      }
-      if (isQuantized(t.type) && !options.allowRequantize) {
-        throw new InputError(
-          `${input}: tensor '${t.name}' is already quantized (${typeName(t.type)}); requantizing it to ${typeName(targets[i])} ` +
-            'compounds the error. Start from the F32/F16/BF16 model, or pass --allow-requantize to do it anyway',
-        );
-      }
-    });
+    const plan = planQuantizedFile(file.metadata, file.tensors, ftype, input, options.allowRequantize);
+    const { tensors, targets } = plan;
 
     fd = openSync(input, 'r');
     pool ??= new QuantPool(options.threads);
@@ -249,7 +274,7 @@ export async function quantizeFile(
       outputBytes = await writeGguf(
         output,
         {
-          metadata: outputMetadata(file.metadata, ftype),
+          metadata: plan.metadata,
           tensors: tensors.map((t, i) => ({
             name: t.name,
             type: targets[i],

@@ -18,6 +18,7 @@ import {
   LORA_TARGETS,
   type LoraLayer,
   type LoraParams,
+  type LoraSlot,
   type LoraTarget,
   projectionDims,
 } from './lora.ts';
@@ -30,21 +31,35 @@ export interface WriteLoraAdapterOptions {
 
 const asBytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Writes LoRA parameters as a llama.cpp adapter GGUF (F32), atomically. Returns the file size. */
-export async function writeLoraAdapter(path: string, lora: LoraParams, o: WriteLoraAdapterOptions): Promise<number> {
-  const metadata: GgufMetadata = new Map([
+/** The adapter GGUF's metadata. */
+export function loraAdapterMetadata(o: WriteLoraAdapterOptions, alpha: number): GgufMetadata {
+  return new Map([
     ['general.architecture', kv.str(o.arch)],
     ['general.type', kv.str('adapter')],
     ['general.name', kv.str(o.name ?? 'meetara-lora')],
     ['adapter.type', kv.str('lora')],
-    ['adapter.lora.alpha', kv.f32(lora.alpha)],
+    ['adapter.lora.alpha', kv.f32(alpha)],
   ]);
+}
+
+export type AdapterTensorInfo = Omit<TensorToWrite, 'data'>;
+
+/** The adapter's two F32 tensors for one pair: `.lora_a` ne [n_in, r] and `.lora_b` ne [r, n_out]. */
+export function loraAdapterTensorInfos(s: LoraSlot, rank: number): [AdapterTensorInfo, AdapterTensorInfo] {
+  const base = blockTensorName(s.layer, LORA_TARGET_TENSOR[s.target]);
+  return [
+    { name: `${base}.lora_a`, type: GgmlType.F32, ne: [s.nIn, rank] },
+    { name: `${base}.lora_b`, type: GgmlType.F32, ne: [rank, s.nOut] },
+  ];
+}
+
+/** Writes LoRA parameters as a llama.cpp adapter GGUF (F32), atomically. Returns the file size. */
+export async function writeLoraAdapter(path: string, lora: LoraParams, o: WriteLoraAdapterOptions): Promise<number> {
   const tensors: TensorToWrite[] = [];
   lora.layers.forEach((layer, i) => {
     for (const target of LORA_TARGETS) {
       const pair = layer[target];
       if (!pair) continue;
-      const base = blockTensorName(i, LORA_TARGET_TENSOR[target]);
       const [nIn, r] = pair.a.shape;
       const nOut = pair.b.shape[1];
       // Transposing gives GGUF's row-major layout: A as [r, n_in] (ne [n_in, r]), B as [n_out, r] (ne [r, n_out]).
@@ -56,11 +71,12 @@ export async function writeLoraAdapter(path: string, lora: LoraParams, o: WriteL
           tt.dispose();
         }
       };
-      tensors.push({ name: `${base}.lora_a`, type: GgmlType.F32, ne: [nIn, r], data: rowMajor(pair.a) });
-      tensors.push({ name: `${base}.lora_b`, type: GgmlType.F32, ne: [r, nOut], data: rowMajor(pair.b) });
+      const [a, b] = loraAdapterTensorInfos({ layer: i, target, nIn, nOut }, r);
+      tensors.push({ ...a, data: rowMajor(pair.a) });
+      tensors.push({ ...b, data: rowMajor(pair.b) });
     }
   });
-  return writeGguf(path, { metadata, tensors });
+  return writeGguf(path, { metadata: loraAdapterMetadata(o, lora.alpha), tensors });
 }
 
 /** Reads an adapter GGUF (F32 tensors) back into trainable LoRA variables, checking it against the base config. */

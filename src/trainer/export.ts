@@ -12,16 +12,16 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { GgmlType, LlamaFileType } from '../gguf/constants.ts';
 import { blockTensorName } from '../gguf/llama.ts';
-import { kv } from '../gguf/metadata.ts';
+import { type GgufMetadata, kv } from '../gguf/metadata.ts';
 import { GgufFile } from '../gguf/reader.ts';
-import { writeGguf } from '../gguf/writer.ts';
+import { type TensorToWrite, writeGguf } from '../gguf/writer.ts';
 import { CHATML_TEMPLATE } from '../model/chat-template.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { readTensorF32 } from '../model/weights.ts';
 import { quantizeFile } from '../quant/quantize-file.ts';
-import { writeLoraAdapter } from './adapter-gguf.ts';
+import { type WriteLoraAdapterOptions, writeLoraAdapter } from './adapter-gguf.ts';
 import { LORA_TARGET_TENSOR, LORA_TARGETS, type LoraParams, loraScale } from './lora.ts';
-import { type LoraMatrices, writePeftAdapter } from './peft.ts';
+import { type LoraMatrices, type PeftExportOptions, writePeftAdapter } from './peft.ts';
 import { namedWeights, type TfModel } from './tf-model.ts';
 
 export const ADAPTER_FILE = 'adapter.gguf';
@@ -52,20 +52,27 @@ export function loraMatrices(lora: LoraParams): LoraMatrices[] {
   );
 }
 
+/** adapter.gguf's architecture and name for a base called `baseName`. */
+export const adapterGgufOptions = (config: ModelConfig, baseName: string): WriteLoraAdapterOptions => ({
+  arch: config.arch,
+  name: `${baseName}-lora`,
+});
+
+/** The PEFT export's settings for a LoRA on a base called `baseName`. */
+export const peftExportOptions = (
+  config: ModelConfig,
+  lora: Pick<LoraParams, 'rank' | 'alpha' | 'targets'>,
+  baseName: string,
+): PeftExportOptions => ({ config, rank: lora.rank, alpha: lora.alpha, targets: lora.targets, baseModel: baseName });
+
 export async function writeAdapters(
   dir: string,
   lora: LoraParams,
   config: ModelConfig,
   baseName: string,
 ): Promise<void> {
-  await writeLoraAdapter(join(dir, ADAPTER_FILE), lora, { arch: config.arch, name: `${baseName}-lora` });
-  await writePeftAdapter(dir, loraMatrices(lora), {
-    config,
-    rank: lora.rank,
-    alpha: lora.alpha,
-    targets: lora.targets,
-    baseModel: baseName,
-  });
+  await writeLoraAdapter(join(dir, ADAPTER_FILE), lora, adapterGgufOptions(config, baseName));
+  await writePeftAdapter(dir, loraMatrices(lora), peftExportOptions(config, lora, baseName));
 }
 
 /** Row-major [n_out, n_in] weight deltas s·B·A, keyed by GGUF tensor name. */
@@ -93,6 +100,23 @@ export interface MergeSource {
   readonly trained?: TfModel;
 }
 
+/** Whether writeMerged writes `type` by quantizing its F32 file (every type but F32, which it writes directly). */
+export const mergeQuantizes = (type: string): boolean => type.toUpperCase() !== 'F32';
+
+/**
+ * The F32 file writeMerged writes first (the output itself for F32): the base's tensors in its order, all F32, and
+ * its metadata with general.file_type ALL_F32 and a chat template added when it has none.
+ */
+export function mergedF32Layout(base: Pick<GgufFile, 'metadata' | 'tensors'>): {
+  metadata: GgufMetadata;
+  tensors: Omit<TensorToWrite, 'data'>[];
+} {
+  const metadata = new Map(base.metadata);
+  metadata.set('general.file_type', kv.u32(LlamaFileType.ALL_F32));
+  if (!metadata.has('tokenizer.chat_template')) metadata.set('tokenizer.chat_template', kv.str(CHATML_TEMPLATE));
+  return { metadata, tensors: base.tensors.map((t) => ({ name: t.name, type: GgmlType.F32, ne: t.ne })) };
+}
+
 /**
  * Writes the merged model. `type` is a llama-quantize type name (F16, Q8_0, Q4_K_M, ...); tensors llama-quantize
  * keeps in F32 (norms, biases) stay F32.
@@ -101,17 +125,13 @@ export async function writeMerged(base: string, out: string, src: MergeSource, t
   const file = GgufFile.open(base);
   const deltas = src.lora ? loraDeltas(src.lora) : new Map<string, tf.Tensor2D>();
   const trained = new Map((src.trained ? namedWeights(src.trained) : []).map((w) => [w.name, w] as const));
-  const f32Path = type.toUpperCase() === 'F32' ? out : join(dirname(out), `.${basename(out)}.f32.tmp`);
+  const f32Path = mergeQuantizes(type) ? join(dirname(out), `.${basename(out)}.f32.tmp`) : out;
   try {
-    const metadata = new Map(file.metadata);
-    metadata.set('general.file_type', kv.u32(LlamaFileType.ALL_F32));
-    if (!metadata.has('tokenizer.chat_template')) metadata.set('tokenizer.chat_template', kv.str(CHATML_TEMPLATE));
+    const layout = mergedF32Layout(file);
     await writeGguf(f32Path, {
-      metadata,
-      tensors: file.tensors.map((t) => ({
-        name: t.name,
-        type: GgmlType.F32,
-        ne: t.ne,
+      metadata: layout.metadata,
+      tensors: layout.tensors.map((t) => ({
+        ...t,
         data: () => {
           const w = trained.get(t.name);
           if (w) {

@@ -44,6 +44,24 @@ export interface LoraParams {
 export const loraScale = (lora: Pick<LoraParams, 'rank' | 'alpha'>): number =>
   lora.alpha ? lora.alpha / lora.rank : 1;
 
+/** Where one LoRA pair sits and its size: all the export layouts depend on, without the values. */
+export interface LoraSlot {
+  readonly layer: number;
+  readonly target: LoraTarget;
+  readonly nIn: number;
+  readonly nOut: number;
+}
+
+/** The pairs a LoRA over `targets` has, in the order every export writes them: by layer, then LORA_TARGETS order. */
+export function loraSlots(config: ModelConfig, targets: readonly LoraTarget[]): LoraSlot[] {
+  return Array.from({ length: config.layers }, (_, layer) =>
+    LORA_TARGETS.filter((t) => targets.includes(t)).map((target) => {
+      const [nIn, nOut] = projectionDims(config, target);
+      return { layer, target, nIn, nOut };
+    }),
+  ).flat();
+}
+
 /** [n_in, n_out] of the projection a target adapts. */
 export function projectionDims(config: ModelConfig, target: LoraTarget): [number, number] {
   const q = config.heads * config.headDim;

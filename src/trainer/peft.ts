@@ -7,19 +7,15 @@ import { join } from 'node:path';
 import { blockTensorName } from '../gguf/llama.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { hfTensorName, permuteRope, ropePermuteHeads } from '../model/hf-names.ts';
-import { writeSafetensors } from '../model/safetensors.ts';
+import { type SafetensorsToWrite, writeSafetensors } from '../model/safetensors.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
-import { LORA_TARGET_TENSOR, type LoraTarget } from './lora.ts';
+import { LORA_TARGET_TENSOR, type LoraSlot, type LoraTarget } from './lora.ts';
 
-export interface LoraMatrices {
-  readonly layer: number;
-  readonly target: LoraTarget;
+export interface LoraMatrices extends LoraSlot {
   /** [rank, nIn] row-major (PEFT lora_A). */
   readonly a: Float32Array;
   /** [nOut, rank] row-major (PEFT lora_B), rows in llama.cpp's order. */
   readonly b: Float32Array;
-  readonly nIn: number;
-  readonly nOut: number;
 }
 
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -39,23 +35,22 @@ function hfModule(layer: number, target: LoraTarget): string {
   return hfTensorName(blockTensorName(layer, LORA_TARGET_TENSOR[target]))!.replace(/\.weight$/, '');
 }
 
-export async function writePeftAdapter(
-  dir: string,
-  loras: readonly LoraMatrices[],
-  o: PeftExportOptions,
-): Promise<void> {
-  const { config } = o;
-  const tensors = loras.flatMap((l) => {
-    const prefix = `base_model.model.${hfModule(l.layer, l.target)}`;
-    const ggufName = blockTensorName(l.layer, LORA_TARGET_TENSOR[l.target]);
-    const heads = ropePermuteHeads(config.arch, ggufName, config.heads, config.kvHeads);
-    const b = heads > 0 ? permuteRope(l.b, heads, o.rank, 'hf') : l.b;
-    return [
-      { name: `${prefix}.lora_A.weight`, dtype: 'F32' as const, shape: [o.rank, l.nIn], data: l.a },
-      { name: `${prefix}.lora_B.weight`, dtype: 'F32' as const, shape: [l.nOut, o.rank], data: b },
-    ];
-  });
-  await writeSafetensors(join(dir, PEFT_WEIGHTS_FILE), tensors, { format: 'pt' });
+/** The two safetensors entries of one LoRA pair, without data: lora_A [rank, nIn] and lora_B [nOut, rank], F32. */
+export function peftTensorInfos(l: LoraSlot, rank: number): [PeftTensorInfo, PeftTensorInfo] {
+  const prefix = `base_model.model.${hfModule(l.layer, l.target)}`;
+  return [
+    { name: `${prefix}.lora_A.weight`, dtype: 'F32', shape: [rank, l.nIn] },
+    { name: `${prefix}.lora_B.weight`, dtype: 'F32', shape: [l.nOut, rank] },
+  ];
+}
+
+export type PeftTensorInfo = Omit<SafetensorsToWrite, 'data'>;
+
+/** The safetensors metadata of adapter_model.safetensors. */
+export const PEFT_SAFETENSORS_METADATA: Readonly<Record<string, string>> = { format: 'pt' };
+
+/** The text of adapter_config.json. */
+export function peftConfigText(o: Omit<PeftExportOptions, 'config'>): string {
   const adapterConfig = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
@@ -72,5 +67,25 @@ export async function writePeftAdapter(
     use_rslora: false,
     use_dora: false,
   };
-  await writeFileAtomic(join(dir, PEFT_CONFIG_FILE), `${JSON.stringify(adapterConfig, null, 2)}\n`);
+  return `${JSON.stringify(adapterConfig, null, 2)}\n`;
+}
+
+export async function writePeftAdapter(
+  dir: string,
+  loras: readonly LoraMatrices[],
+  o: PeftExportOptions,
+): Promise<void> {
+  const { config } = o;
+  const tensors = loras.flatMap((l): SafetensorsToWrite[] => {
+    const ggufName = blockTensorName(l.layer, LORA_TARGET_TENSOR[l.target]);
+    const heads = ropePermuteHeads(config.arch, ggufName, config.heads, config.kvHeads);
+    const b = heads > 0 ? permuteRope(l.b, heads, o.rank, 'hf') : l.b;
+    const [aInfo, bInfo] = peftTensorInfos(l, o.rank);
+    return [
+      { ...aInfo, data: l.a },
+      { ...bInfo, data: b },
+    ];
+  });
+  await writeSafetensors(join(dir, PEFT_WEIGHTS_FILE), tensors, { ...PEFT_SAFETENSORS_METADATA });
+  await writeFileAtomic(join(dir, PEFT_CONFIG_FILE), peftConfigText(o));
 }

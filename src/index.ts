@@ -7,6 +7,7 @@ export * from './gguf/llama.ts';
 export * from './gguf/metadata.ts';
 export * from './gguf/reader.ts';
 export * from './gguf/writer.ts';
+export * from './model/chat-encoder.ts';
 export * from './model/chat-template.ts';
 export * from './model/config.ts';
 export * from './model/convert.ts';
@@ -23,13 +24,7 @@ export * from './model/weights.ts';
 export * from './quant/index.ts';
 export * from './trainer/adapter-gguf.ts';
 export * from './trainer/backend.ts';
-export {
-  type ChatSample,
-  ChatSampleSchema,
-  chatEncoderFromGguf,
-  loadChatData,
-  parseChatJsonl,
-} from './trainer/data.ts';
+export { type ChatSample, ChatSampleSchema, loadChatData, parseChatJsonl } from './trainer/data.ts';
 export * from './trainer/export.ts';
 export * from './trainer/finetune.ts';
 export * from './trainer/forward.ts';

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.ts';
+import { LOSS_ON } from '../model/chat-encoder.ts';
 import { BACKENDS } from '../trainer/backend.ts';
-import { LOSS_ON } from '../trainer/data.ts';
 import { type FinetuneOptions, finetune } from '../trainer/finetune.ts';
 import { parseLoraTargets } from '../trainer/lora.ts';
 import { SCHEDULES } from '../trainer/schedule.ts';
@@ -72,7 +72,11 @@ Examples:
     .option('--alpha <x>', 'LoRA alpha (scale = alpha / rank)', parseFloatOption, 16)
     .option('--targets <list>', 'projections to adapt: q,k,v,o,gate,up,down', targetsOption)
     .option('--full', 'train all weights instead of a LoRA')
-    .option('--loss-on <tokens>', 'tokens the loss counts: assistant (fine-tuning) or all (pretraining)', choice(LOSS_ON))
+    .option(
+      '--loss-on <tokens>',
+      'tokens the loss counts: assistant (fine-tuning) or all (pretraining)',
+      choice(LOSS_ON),
+    )
     .option('--lr <x>', 'peak learning rate', parseFloatOption, 2e-4)
     .option('--warmup <fraction>', 'fraction of steps spent warming up', parseFloatOption, 0.05)
     .option('--schedule <kind>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, choice(SCHEDULES), 'cosine')

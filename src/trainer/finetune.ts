@@ -14,6 +14,7 @@ import { InputError, UsageError } from '../errors.ts';
 import { fileTypeName } from '../gguf/constants.ts';
 import { getString } from '../gguf/metadata.ts';
 import { GgufFile } from '../gguf/reader.ts';
+import { chatEncoderFromGguf, type LossOn } from '../model/chat-encoder.ts';
 import { configFromGguf, type ModelConfig } from '../model/config.ts';
 import { parseQuantType } from '../quant/mixes.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
@@ -27,7 +28,7 @@ import {
   readCheckpointState,
   saveCheckpoint,
 } from './checkpoint.ts';
-import { chatEncoderFromGguf, type EncodedData, type LossOn, loadChatData } from './data.ts';
+import { type EncodedData, loadChatData } from './data.ts';
 import { GradEngine, type GradResult } from './engine.ts';
 import { ADAPTER_FILE, MERGED_FILE, writeAdapters, writeMerged } from './export.ts';
 import { trainingFlopsPerRow } from './flops.ts';

@@ -2,16 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
+import { type ChatEncoder, chatEncoderFromGguf, encodeSample } from '../../src/model/chat-encoder.ts';
 import { renderChat } from '../../src/model/chat-template.ts';
 import { Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
-import {
-  type ChatEncoder,
-  type ChatSample,
-  chatEncoderFromGguf,
-  encodeSample,
-  parseChatJsonl,
-  readChatJsonl,
-} from '../../src/trainer/data.ts';
+import { type ChatSample, parseChatJsonl, readChatJsonl } from '../../src/trainer/data.ts';
 import { packRows } from '../../src/trainer/packing.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { tinyModel } from './fixtures.ts';

@@ -67,7 +67,7 @@ export interface GenerateOptions {
 }
 
 /** Share of a safety-critical domain's samples drawn from crisis situations. */
-export const CRISIS_SHARE = 0.12;
+export const CRISIS_SHARE = 0.1;
 /** Every HELDOUT_EVERY-th situation (by catalog order) is held out. */
 export const HELDOUT_EVERY = 5;
 
@@ -197,15 +197,17 @@ function generateSample(
   ];
 
   if (situation.crisis) {
+    // Every crisis reply escalates: a crisis situation's advice is escalation-only (a referral to emergency help),
+    // and half the replies also carry the domain's crisis line. Crisis text is never paraphrased.
     const reply = [
       say('acknowledge', pick(rng, CRISIS_PHRASES.acknowledge), fillers),
-      say('referral', pick(rng, CRISIS_PHRASES.referral), fillers),
-      say('guidance', '{advice}', fillers),
+      rng.uniform() < 0.5 ? say('referral', pick(rng, CRISIS_PHRASES.referral), fillers) : '',
+      say('referral', '{advice}', fillers),
       rng.uniform() < 0.5
         ? say('referral', pick(rng, CRISIS_PHRASES.followup), fillers)
         : say('open_question', pick(rng, CRISIS_PHRASES.open_question), fillers),
     ];
-    messages.push({ role: 'assistant', content: reply.join(' ') });
+    messages.push({ role: 'assistant', content: reply.filter(Boolean).join(' ') });
     return {
       messages,
       domain: domain.name,
@@ -227,7 +229,6 @@ function generateSample(
   const opener = rng.uniform();
   const closers: Strategy[] = ['open_question', 'open_question', 'encourage', 'reflect', 'referral'];
   if (words.valence !== 'positive') closers.push('normalize');
-  if (domain.safety_critical) closers.push('referral');
   const closer = rng.uniform() < 0.3 ? pick(rng, closers) : undefined;
   const reply = [
     opener < 0.45
@@ -240,7 +241,7 @@ function generateSample(
   messages.push({ role: 'assistant', content: paraphrase(rng, reply.filter(Boolean).join(' ')) });
 
   const followUps = [...domain.follow_ups, ...GENERIC_FOLLOW_UPS];
-  const turns = 1 + (rng.uniform() < 0.3 ? 1 + (rng.uniform() < 0.3 ? 1 : 0) : 0);
+  const turns = 1 + (rng.uniform() < 0.2 ? 1 + (rng.uniform() < 0.3 ? 1 : 0) : 0);
   for (let t = 1; t < turns; t++) {
     const question = realize(rng, followUps.splice(rng.int(followUps.length), 1)[0] as string, slots);
     const answer = advices.shift() ?? takeGuidance(question);

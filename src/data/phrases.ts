@@ -194,20 +194,25 @@ export const STRATEGY_PHRASES: Readonly<Record<Valence | 'any', StrategyPhrases>
 /** Crisis replies: acknowledge, escalate at once, and stay with the person. No specifics beyond getting help. */
 export const CRISIS_PHRASES = {
   acknowledge: [
-    "[I'm really glad you told me|Thank you for telling me|I'm so sorry you're going through this], and [I'm concerned about your safety|this sounds serious|I want to make sure you're safe].",
-    '[What you are describing|This] [sounds like an emergency|is serious|needs urgent help], and [you deserve support right now|you should not have to face it alone].',
+    "[I'm really glad you told me|Thank you for telling me|I'm so sorry you're going through this|I hear you], and [I'm concerned about your safety|this sounds serious|I want to make sure you're safe|your safety matters most right now].",
+    '[What you are describing|This|What is happening] [sounds like an emergency|is serious|needs urgent help|needs real-time help], and [you deserve support right now|you should not have to face it alone|acting quickly matters].',
+    "[This is not something to handle alone|Please don't try to handle this on your own|You don't have to carry this by yourself], [and help is available right now|and people are ready to help immediately|and reaching out is the right move].",
+    "[I can hear how frightening this is|That sounds terrifying|I'm so sorry this is happening]; [let's focus on getting you help right now|the first thing is getting real help on the way|right now the priority is your safety].",
+    '[Thank you for reaching out|You did the right thing by saying something|It took courage to write this]; [this needs help from people who can be there in person|someone should be with you on this right now|let us get the right people involved now].',
   ],
   referral: [
     '{crisis_referral}',
-    '{crisis_referral} [Your safety comes first.|Please do not wait.|This is the most important step right now.]',
+    '{crisis_referral} [Your safety comes first.|Please do not wait.|This is the most important step right now.|Do it now, before anything else.]',
   ],
   followup: [
-    '[After that,|Once you are safe,|As soon as you can,] [reach out to|contact|talk with] {referral}[ for ongoing support|, who can help with the next steps|].',
-    '[If you can,|It may help to] [let someone you trust know what is happening|ask someone you trust to stay with you|keep your phone close and stay with someone you trust].',
+    '[After that,|Once you are safe,|As soon as you can,|Once help is on the way,] [reach out to|contact|talk with|follow up with] {referral}[ for ongoing support|, who can help with the next steps|].',
+    '[If you can,|It may help to|Right now, try to] [let someone you trust know what is happening|ask someone you trust to stay with you|keep your phone close and stay with someone you trust].',
+    "[You don't have to explain everything perfectly|Just tell them what is happening in plain words|Responders are used to calls like this]; [they will guide you from there|they can take it from there|they will ask what they need to know].",
   ],
   open_question: [
-    '[Is someone with you right now|Can you reach someone you trust right now|Are you somewhere safe at the moment]?',
-    '[Can you make that call now|Will you contact them right now], [while we keep talking|and tell me when you have|and let me know how it goes]?',
+    '[Is someone with you right now|Can you reach someone you trust right now|Are you somewhere safe at the moment|Is there someone nearby who can help]?',
+    '[Can you make that call now|Will you contact them right now|Can you reach out to them now], [while we keep talking|and tell me when you have|and let me know how it goes]?',
+    '[What is stopping you from calling right now|Is anything making it hard to call|Would it help to plan what you will say when you call]?',
   ],
 } as const;
 

@@ -147,18 +147,27 @@ describe('generated data, 300 samples for each of the 62 domains', () => {
     }
   });
 
-  it('gives safety-critical domains crisis samples whose replies escalate to the crisis referral', () => {
+  it('gives safety-critical domains crisis samples whose replies escalate: the crisis line or escalation advice', () => {
+    const asPattern = (text: string) =>
+      new RegExp(text.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[a-z_]+\}/g, '.+'));
     for (const d of all) {
       const crises = d.train.filter((s) => s.crisis);
       if (!d.domain.safety_critical) {
         expect(crises, d.domain.name).toHaveLength(0);
         continue;
       }
-      expect(crises.length / d.train.length).toBeGreaterThan(0.08);
+      expect(crises.length / d.train.length).toBeGreaterThanOrEqual(0.09);
+      let withLine = 0;
       for (const s of crises) {
-        expect(s.messages.at(-1)?.content).toContain(d.domain.crisis_referral);
+        const reply = s.messages.at(-1)?.content ?? '';
+        const situation = d.domain.situations[s.situation];
+        expect(situation?.crisis).toBe(true);
+        // The situation's advice for a crisis is escalation-only (the catalog's rule), and a reply always carries one.
+        expect(situation?.advice.some((a) => asPattern(a).test(reply))).toBe(true);
+        if (reply.includes(d.domain.crisis_referral as string)) withLine++;
         expect(s.strategies).toContain('referral');
       }
+      expect(withLine).toBeGreaterThan(0);
     }
   });
 });

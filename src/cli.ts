@@ -13,6 +13,7 @@ import { registerPretrain } from './cli/pretrain.ts';
 import { registerQuantize } from './cli/quantize.ts';
 import { registerTokenize } from './cli/tokenize.ts';
 import { registerTokenizerTrain } from './cli/tokenizer-train.ts';
+import { registerPlan, registerTrain } from './cli/train.ts';
 import { MeetaraError } from './errors.ts';
 
 const program = new Command('meetara')
@@ -31,9 +32,10 @@ registerQuantize(program);
 registerData(program);
 registerPretrain(program);
 registerBaseReport(program);
+registerTrain(program);
+registerPlan(program);
 
 for (const [name, what] of [
-  ['train', 'GPU side: generate data, LoRA-tune per domain, export and package'],
   ['compress', 'local side: verify, quantize, build the universal model, evaluate and package'],
   ['demo', 'train and compress end to end on the embedded tiny base model'],
 ] as const) {

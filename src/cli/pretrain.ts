@@ -9,7 +9,7 @@ export function registerPretrain(program: Command): void {
     .description(
       'make the embedded tiny base model from scratch: corpus, tokenizer, init, full training (npm run make-base)',
     )
-    .option('--config <name>', 'model size (only "tiny": dim 256, 4 layers, vocab 4096, context 512)', 'tiny')
+    .option('--config <name>', 'model size (only "tiny": dim 192, 4 layers, vocab 4096, context 512)', 'tiny')
     .option('--out <dir>', 'where the model and its record go', 'assets/base')
     .option('--work <dir>', 'corpus and training run, kept for resuming (not committed)', '.cache/make-base')
     .option('--seed <n>', 'seed for corpus, tokenizer, init and data order', parseIntOption, PRETRAIN_DEFAULTS.seed)

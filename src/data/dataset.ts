@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeFileAtomic, writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { type DomainCard, dataCardMarkdown, domainCard } from './data-card.ts';
 import type { DomainData } from './generate.ts';
 import type { ImportResult } from './import.ts';
@@ -19,8 +19,6 @@ export interface DatasetCard {
   readonly seed: number | null;
   readonly domains: DomainCard[];
 }
-
-const jsonl = (rows: readonly unknown[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 
 /** Paths of one domain's files. */
 export function domainFiles(out: string, domain: string): { train: string; heldout: string } {
@@ -38,8 +36,8 @@ export async function writeDomainDataset(
   card: DomainCard,
 ): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  await writeFileAtomic(join(dir, TRAIN_FILE), jsonl(train));
-  await writeFileAtomic(join(dir, HELDOUT_FILE), jsonl(heldout));
+  await writeJsonlAtomic(join(dir, TRAIN_FILE), train);
+  await writeJsonlAtomic(join(dir, HELDOUT_FILE), heldout);
   await writeCards(dir, { schemaVersion: DATA_CARD_VERSION, seed: null, domains: [card] });
 }
 
@@ -76,8 +74,8 @@ export async function writeGenerated(
   for (const d of data) {
     const files = domainFiles(out, d.domain.name);
     mkdirSync(join(out, d.domain.name), { recursive: true });
-    await writeFileAtomic(files.train, jsonl(d.train.map(sampleRow)));
-    await writeFileAtomic(files.heldout, jsonl(d.heldout.map(sampleRow)));
+    await writeJsonlAtomic(files.train, d.train.map(sampleRow));
+    await writeJsonlAtomic(files.heldout, d.heldout.map(sampleRow));
     cards.push(generatedCard(d, countTokens));
   }
   return writeCards(out, { schemaVersion: DATA_CARD_VERSION, seed, domains: cards });
@@ -122,13 +120,13 @@ export async function writeImported(
   const files = domainFiles(out, domain);
   mkdirSync(join(out, domain), { recursive: true });
   const { train, heldout, card } = importedDataset(domain, category, result, countTokens);
-  await writeFileAtomic(files.train, jsonl(train));
-  await writeFileAtomic(files.heldout, jsonl(heldout));
+  await writeJsonlAtomic(files.train, train);
+  await writeJsonlAtomic(files.heldout, heldout);
   return writeCards(out, { schemaVersion: DATA_CARD_VERSION, seed: null, domains: [card] });
 }
 
 export async function writeCards(out: string, card: DatasetCard): Promise<DatasetCard> {
-  await writeFileAtomic(join(out, DATA_CARD_JSON), `${JSON.stringify(card, null, 2)}\n`);
+  await writeJsonAtomic(join(out, DATA_CARD_JSON), card);
   await writeFileAtomic(join(out, DATA_CARD_MD), dataCardMarkdown(card.domains));
   return card;
 }

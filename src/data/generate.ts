@@ -165,7 +165,7 @@ function generateSample(
   for (const [name, values] of Object.entries(domain.slots)) slots[name] = pick(rng, values);
   const topic = fillSlots(rng, situation.topic, slots).replace(/\.$/, '');
   // The situation's advice, in random order: the first reply uses one, follow-ups the next ones.
-  const advices = shuffled(rng, situation.advice).map((a) => realize(rng, a, slots));
+  const advices = rng.shuffle([...situation.advice]).map((a) => realize(rng, a, slots));
   const advice = advices.shift() as string;
   const guidance = [...domain.guidance];
   const takeGuidance = (query?: string): string => takeRelevant(rng, guidance, query);
@@ -277,15 +277,6 @@ export function referralOptions(referral: string): string[] {
   const options = [referral, ...parts];
   for (let i = 0; i + 1 < parts.length; i++) options.push(`${parts[i]} or ${parts[i + 1]}`);
   return options;
-}
-
-function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }
 
 /**

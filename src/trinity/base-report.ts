@@ -12,7 +12,7 @@ import { greedyChatReplies } from '../eval/chat.ts';
 import { heldoutPerplexity } from '../eval/perplexity.ts';
 import { ADAPTER_FILE } from '../trainer/export.ts';
 import { finetune } from '../trainer/finetune.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeFileAtomic, writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { lineChart } from './charts.ts';
 import { BASE_FILE, BASE_RECORD, corpusFiles, type PretrainRecord } from './make-base.ts';
 
@@ -45,7 +45,16 @@ export interface Specialisation {
   readonly drop: number;
 }
 
-export const SPECIALISE_DEFAULTS = { samples: 300, heldout: 30, steps: 60, seed: 0, rank: 16, alpha: 32, lr: 2e-3 };
+export const SPECIALISE_DEFAULTS = {
+  samples: 300,
+  heldout: 30,
+  steps: 60,
+  seqLen: 256,
+  seed: 0,
+  rank: 16,
+  alpha: 32,
+  lr: 2e-3,
+};
 
 /** LoRA-tunes `base` on one domain's generated data and measures held-out perplexity with and without it. */
 export async function specialise(o: SpecialisationOptions): Promise<Specialisation> {
@@ -59,7 +68,10 @@ export async function specialise(o: SpecialisationOptions): Promise<Specialisati
   if (!data) throw new Error(`no data for ${o.domain}`);
   mkdirSync(o.work, { recursive: true });
   const trainFile = join(o.work, `${o.domain}.train.jsonl`);
-  await writeFileAtomic(trainFile, data.train.map((s) => `${JSON.stringify({ messages: s.messages })}\n`).join(''));
+  await writeJsonlAtomic(
+    trainFile,
+    data.train.map((s) => ({ messages: s.messages })),
+  );
   const started = Date.now();
   const run = await finetune({
     base: o.base,
@@ -70,7 +82,7 @@ export async function specialise(o: SpecialisationOptions): Promise<Specialisati
     alpha: d.alpha,
     lr: d.lr,
     steps: o.steps ?? d.steps,
-    seqLen: 512,
+    seqLen: d.seqLen,
     batch: 4,
     gradAccum: 2,
     seed: o.seed ?? d.seed,
@@ -157,7 +169,7 @@ export async function baseReport(o: {
     specialisation,
     seconds: (Date.now() - started) / 1000,
   };
-  await writeFileAtomic(join(o.out, 'base-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeJsonAtomic(join(o.out, 'base-report.json'), report);
   await writeFileAtomic(join(o.out, 'loss.svg'), lossChart(join(o.out, 'pretrain-metrics.jsonl')));
   await writeFileAtomic(join(o.out, 'MODEL_CARD.md'), modelCard(record, report));
   return report;

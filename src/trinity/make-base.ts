@@ -19,18 +19,21 @@ import { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { trainTokenizer } from '../model/tokenizer-train.ts';
 import { hasCheckpoint } from '../trainer/checkpoint.ts';
 import { finetune, METRICS_FILE, type RunReport } from '../trainer/finetune.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { Rng } from '../util/random.ts';
 
-/** The shipped base: about 5.2M parameters (dim 256, 4 layers, 8 heads, 4 KV heads, ffn 768, vocab 4,096). */
+/**
+ * The shipped base: about 3.2M parameters (dim 192, 4 layers, 6 heads of 32, 3 KV heads, ffn 512, vocab 4,096),
+ * sized so make-base trains it in under an hour on 2 cores.
+ */
 export const TINY_CONFIG = {
   arch: 'llama',
   vocabSize: 4096,
-  dim: 256,
+  dim: 192,
   layers: 4,
-  heads: 8,
-  kvHeads: 4,
-  ffn: 768,
+  heads: 6,
+  kvHeads: 3,
+  ffn: 512,
   contextLength: 512,
 } as const;
 
@@ -84,7 +87,7 @@ export interface PretrainRecord {
   readonly totalSeconds: number;
 }
 
-export const PRETRAIN_DEFAULTS = { seed: 1, samplesPerDomain: 400, heldoutPerDomain: 24, steps: 600, lr: 2e-3 };
+export const PRETRAIN_DEFAULTS = { seed: 1, samplesPerDomain: 400, heldoutPerDomain: 24, steps: 400, lr: 2e-3 };
 
 export function corpusFiles(work: string): { train: string; heldout: string; evalSubset: string } {
   const dir = join(work, 'corpus');
@@ -110,20 +113,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainRecord> {
     heldoutPerDomain: o.heldoutPerDomain ?? PRETRAIN_DEFAULTS.heldoutPerDomain,
     seed,
   });
-  const rng = new Rng(seed);
-  const shuffle = <T>(xs: T[]): T[] => {
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
-    }
-    return xs;
-  };
-  const train = shuffle(data.flatMap((d) => d.train.map((s) => ({ messages: s.messages, domain: s.domain }))));
+  const train = new Rng(seed).shuffle(
+    data.flatMap((d) => d.train.map((s) => ({ messages: s.messages, domain: s.domain }))),
+  );
   const heldout = data.flatMap((d) => d.heldout.map((s) => ({ messages: s.messages, domain: s.domain })));
-  const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-  await writeFileAtomic(files.train, jsonl(train));
-  await writeFileAtomic(files.heldout, jsonl(heldout));
-  await writeFileAtomic(files.evalSubset, jsonl(data.flatMap((d) => d.heldout.slice(0, EVAL_PER_DOMAIN))));
+  await writeJsonlAtomic(files.train, train);
+  await writeJsonlAtomic(files.heldout, heldout);
+  await writeJsonlAtomic(
+    files.evalSubset,
+    data.flatMap((d) => d.heldout.slice(0, EVAL_PER_DOMAIN)),
+  );
   const texts = train.map((s) => renderChat(s.messages));
   const characters = texts.reduce((n, t) => n + t.length, 0);
   log(`corpus: ${train.length} train + ${heldout.length} held-out conversations, ${characters} characters`);
@@ -197,7 +196,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainRecord> {
     },
     totalSeconds: (Date.now() - started) / 1000,
   };
-  await writeFileAtomic(join(o.out, BASE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  await writeJsonAtomic(join(o.out, BASE_RECORD), record);
   if (existsSync(join(runDir, METRICS_FILE)))
     copyFileSync(join(runDir, METRICS_FILE), join(o.out, 'pretrain-metrics.jsonl'));
   log(`shipped ${shipped}`);

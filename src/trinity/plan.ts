@@ -14,7 +14,7 @@ import { DEFAULT_EFFECTIVE_BATCH, finetune } from '../trainer/finetune.ts';
 import { LORA_TARGETS } from '../trainer/lora.ts';
 import { chooseMicroBatch, memoryBudget } from '../trainer/memory.ts';
 import { packRows } from '../trainer/packing.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { costOf } from './cost.ts';
 import type { DetectedDevice } from './gpu-catalog.ts';
 import { type OutputSizes, predictOutputSizes } from './size-plan.ts';
@@ -88,7 +88,7 @@ export async function recordThroughput(
   const records = readRecords(out);
   records[deviceKey(device, baseSha)] = { ...r, recorded: new Date().toISOString() };
   mkdirSync(join(out, '.meetara'), { recursive: true });
-  await writeFileAtomic(recordFile(out), `${JSON.stringify(records, null, 2)}\n`);
+  await writeJsonAtomic(recordFile(out), records);
 }
 
 export async function planRun(o: {
@@ -196,7 +196,10 @@ async function calibrate(base: string, s: PlanSettings, log?: (line: string) => 
       seed: s.seed,
     });
     const data = join(dir, 'train.jsonl');
-    await writeFileAtomic(data, (d?.train ?? []).map((x) => `${JSON.stringify({ messages: x.messages })}\n`).join(''));
+    await writeJsonlAtomic(
+      data,
+      (d?.train ?? []).map((x) => ({ messages: x.messages })),
+    );
     const run = await finetune({
       base,
       data,

@@ -26,7 +26,7 @@ import { importChatData } from '../data/import.ts';
 import { InputError } from '../errors.ts';
 import { loadModel } from '../eval/llama.ts';
 import { convertHfToGguf } from '../model/convert.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.ts';
 import { buildCostReport, checkBudget, formatUsd, type PhaseTime, type Schedule } from './cost.ts';
 import { type DetectedDevice, detectDevice } from './gpu-catalog.ts';
 import { DEFAULT_BASE, parameterCount } from './make-base.ts';
@@ -131,7 +131,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions): Promise<TrainWorkf
     calibrate: o.calibrate,
     log,
   });
-  await writeFileAtomic(join(folder.path, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  await writeJsonAtomic(join(folder.path, 'plan.json'), plan);
   log(`plan: ${plan.totalSeconds.toFixed(0)} s predicted, ${formatUsd(plan.totalUsd)}`);
   const warning = checkBudget(plan.totalUsd, o.budgetUsd, o.force ?? false);
   if (warning) log(warning);
@@ -182,7 +182,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions): Promise<TrainWorkf
     Object.entries(r.phases).map(([phase, seconds]) => ({ domain: r.name, phase, seconds })),
   );
   const cost = buildCostReport({ device, phases, schedule: o.schedule ?? 'weekly' });
-  await writeFileAtomic(join(folder.path, 'cost.json'), `${JSON.stringify(cost, null, 2)}\n`);
+  await writeJsonAtomic(join(folder.path, 'cost.json'), cost);
   const totalSeconds = (Date.now() - started) / 1000;
   await writeFileAtomic(
     join(folder.path, 'run_report.json'),
@@ -390,7 +390,7 @@ function loadOrStartState(pkg: string, settings: RunSettings, resuming: boolean)
 }
 
 async function saveState(pkg: string, state: RunState): Promise<void> {
-  await writeFileAtomic(join(pkg, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  await writeJsonAtomic(join(pkg, STATE_FILE), state);
 }
 
 function deviceEntry(d: DetectedDevice): TransferPackage['device'] {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { type ZodError, z } from 'zod';
 import { PackageIntegrityError } from '../errors.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeJsonAtomic } from '../util/atomic-file.ts';
 import { startProgress } from '../util/progress.ts';
 import {
   extractTar,
@@ -243,7 +243,7 @@ export async function writeTransferPackage(dir: string, input: TransferPackageIn
     { ...input, schemaVersion: PACKAGE_SCHEMA_VERSION, package_type: PACKAGE_TYPE, files },
     where,
   );
-  await writeFileAtomic(join(dir, PACKAGE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeJsonAtomic(join(dir, PACKAGE_MANIFEST), manifest);
   return manifest;
 }
 

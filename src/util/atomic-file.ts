@@ -73,3 +73,13 @@ export async function withAtomicFile<T>(path: string, body: (f: AtomicFile) => P
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await withAtomicFile(path, (f) => f.write(typeof data === 'string' ? Buffer.from(data) : data));
 }
+
+/** Writes `value` as pretty JSON (two-space indent, final newline), atomically. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes one JSON value per line (JSONL), atomically. */
+export function writeJsonlAtomic(path: string, rows: readonly unknown[]): Promise<void> {
+  return writeFileAtomic(path, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}

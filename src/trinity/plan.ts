@@ -10,7 +10,7 @@ import { generate } from '../data/generate.ts';
 import { GgufFile } from '../gguf/reader.ts';
 import { chatEncoderFromGguf, encodeSample } from '../model/chat-encoder.ts';
 import { configFromGguf } from '../model/config.ts';
-import { DEFAULT_EFFECTIVE_BATCH, finetune } from '../trainer/finetune.ts';
+import { finetune } from '../trainer/finetune.ts';
 import { LORA_TARGETS } from '../trainer/lora.ts';
 import { chooseMicroBatch, memoryBudget } from '../trainer/memory.ts';
 import { packRows } from '../trainer/packing.ts';
@@ -18,6 +18,7 @@ import { writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { costOf } from './cost.ts';
 import type { DetectedDevice } from './gpu-catalog.ts';
 import { type OutputSizes, predictOutputSizes } from './size-plan.ts';
+import { rowsPerStepOptions } from './train-domain.ts';
 
 export interface PlanSettings {
   readonly domains: readonly string[];
@@ -27,6 +28,7 @@ export interface PlanSettings {
   readonly rank: number;
   readonly epochs: number;
   readonly steps?: number;
+  readonly rowsPerStep: number;
   readonly seqLen: number;
   readonly liteType: string;
 }
@@ -114,7 +116,7 @@ export async function planRun(o: {
   }
   const encoder = chatEncoderFromGguf(o.base);
   const workers = device.device === 'gpu' ? 1 : availableParallelism();
-  const rowsPerStep = DEFAULT_EFFECTIVE_BATCH;
+  const rowsPerStep = s.rowsPerStep;
   const decision = chooseMicroBatch(
     { config, seqLen: s.seqLen, full: false, rank: s.rank, targets: [...LORA_TARGETS] },
     memoryBudget({

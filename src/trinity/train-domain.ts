@@ -16,7 +16,7 @@ import { quantizeFile } from '../quant/quantize-file.ts';
 import type { BackendChoice } from '../trainer/backend.ts';
 import { CHECKPOINT_FILE, hasCheckpoint } from '../trainer/checkpoint.ts';
 import { ADAPTER_FILE, MERGED_FILE } from '../trainer/export.ts';
-import { finetune, type RunReport } from '../trainer/finetune.ts';
+import { DEFAULT_EFFECTIVE_BATCH, finetune, type RunReport } from '../trainer/finetune.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../trainer/peft.ts';
 
 /** Files of one domain inside the package, relative to the package root. */
@@ -49,6 +49,8 @@ export interface TrainSettingsForDomain {
   readonly lr: number;
   readonly epochs: number;
   readonly steps?: number;
+  /** Rows per optimizer step; the micro-batch is the memory model's choice. */
+  readonly rowsPerStep: number;
   readonly seqLen: number;
   readonly liteType: string;
   readonly backend?: BackendChoice;
@@ -115,6 +117,7 @@ export async function trainDomain(
       lr: s.lr,
       epochs: s.epochs,
       steps: s.steps,
+      ...rowsPerStepOptions(s.rowsPerStep),
       seqLen: s.seqLen,
       seed: s.seed,
       backend: s.backend,
@@ -157,6 +160,11 @@ export async function trainDomain(
     tunedPerplexity: tunedPpl,
     phases,
   };
+}
+
+/** finetune's batch options for `rows` per step: its default when that is 16, else two micro-batches a step. */
+export function rowsPerStepOptions(rows: number): { batch?: number; gradAccum?: number } {
+  return rows === DEFAULT_EFFECTIVE_BATCH ? {} : { batch: Math.ceil(rows / 2), gradAccum: 2 };
 }
 
 /** Generated rows, imported rows, or both, with the card of what was kept. */

@@ -26,6 +26,7 @@ import { importChatData } from '../data/import.ts';
 import { InputError } from '../errors.ts';
 import { loadModel } from '../eval/llama.ts';
 import { convertHfToGguf } from '../model/convert.ts';
+import { DEFAULT_EFFECTIVE_BATCH } from '../trainer/finetune.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.ts';
 import { buildCostReport, checkBudget, formatUsd, type PhaseTime, type Schedule } from './cost.ts';
 import { type DetectedDevice, detectDevice } from './gpu-catalog.ts';
@@ -39,7 +40,15 @@ export const PACKAGE_PREFIX = 'colab_trinity_';
 export const STATE_FILE = 'run_state.json';
 
 /** Small settings for smoke tests and demos (a few minutes on 2 cores). */
-export const QUICK = { samples: 40, heldout: 20, steps: 8, seqLen: 256, rank: 8, checkpointEvery: 4 } as const;
+export const QUICK = {
+  samples: 40,
+  heldout: 20,
+  steps: 8,
+  rowsPerStep: 8,
+  seqLen: 256,
+  rank: 8,
+  checkpointEvery: 4,
+} as const;
 export const TRAIN_DEFAULTS = { samples: 1000, rank: 8, lr: 1e-3, epochs: 1, seqLen: 512, liteType: 'Q4_K_M' };
 
 export interface TrainWorkflowOptions {
@@ -82,6 +91,7 @@ const RunSettingsSchema = z.object({
   lr: z.number(),
   epochs: z.number(),
   steps: z.number().optional(),
+  rowsPerStep: z.number(),
   seqLen: z.number(),
   liteType: z.string(),
   quick: z.boolean(),
@@ -156,6 +166,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions): Promise<TrainWorkf
         lr: settings.lr,
         epochs: settings.epochs,
         steps: settings.steps,
+        rowsPerStep: settings.rowsPerStep,
         seqLen: settings.seqLen,
         liteType: settings.liteType,
         backend: device.device === 'gpu' ? 'tensorflow' : 'auto',
@@ -251,6 +262,7 @@ function runSettings(
     lr: o.lr ?? TRAIN_DEFAULTS.lr,
     epochs: o.epochs ?? TRAIN_DEFAULTS.epochs,
     steps: o.quick ? QUICK.steps : undefined,
+    rowsPerStep: o.quick ? QUICK.rowsPerStep : DEFAULT_EFFECTIVE_BATCH,
     seqLen: o.seqLen ?? (o.quick ? QUICK.seqLen : TRAIN_DEFAULTS.seqLen),
     liteType: o.liteType ?? TRAIN_DEFAULTS.liteType,
     quick: o.quick ?? false,

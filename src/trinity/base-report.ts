@@ -19,6 +19,9 @@ import { BASE_FILE, BASE_RECORD, corpusFiles, type PretrainRecord } from './make
 /** The domains the model card shows: the seed's healthcare, mental health, business and education. */
 export const CARD_DOMAINS = ['general_health', 'mental_health', 'entrepreneurship', 'academic_tutoring'] as const;
 
+/** Held-out conversations per domain the card's perplexity is measured on. */
+export const HELDOUT_PER_DOMAIN_SCORED = 8;
+
 export interface SpecialisationOptions {
   readonly base: string;
   readonly domain: string;
@@ -135,7 +138,14 @@ export async function baseReport(o: {
     .split('\n')
     .map((l) => JSON.parse(l) as { messages: { role: string; content: string }[]; domain: string });
 
-  const ppl = await heldoutPerplexity(model, heldout, { threads: o.threads });
+  // The first few held-out conversations of every domain (llama.cpp returns a full distribution per scored token).
+  const perDomain = new Map<string, number>();
+  const scored = heldout.filter((h) => {
+    const n = perDomain.get(h.domain) ?? 0;
+    perDomain.set(h.domain, n + 1);
+    return n < HELDOUT_PER_DOMAIN_SCORED;
+  });
+  const ppl = await heldoutPerplexity(model, scored, { threads: o.threads });
   log(`held-out perplexity ${ppl.perplexity.toFixed(3)} over ${ppl.scoredTokens} assistant tokens`);
 
   // Transcripts: the first held-out conversation of each card domain, up to its first user turn.
@@ -227,7 +237,7 @@ function modelCard(r: PretrainRecord, b: BaseReport): string {
     '',
     '## Held-out perplexity (llama.cpp)',
     '',
-    `${f(b.heldout.perplexity, 3)}, measured by llama.cpp (node-llama-cpp) over ${b.heldout.scoredTokens.toLocaleString('en-US')} assistant-reply tokens of ${b.heldout.conversations} held-out conversations, each token given the conversation before it.`,
+    `${f(b.heldout.perplexity, 3)}, measured by llama.cpp (node-llama-cpp) over ${b.heldout.scoredTokens.toLocaleString('en-US')} assistant-reply tokens of ${b.heldout.conversations} held-out conversations (the first ${HELDOUT_PER_DOMAIN_SCORED} of each domain's), each token given the conversation before it.`,
     '',
     '## Greedy transcripts (llama.cpp, embedded template)',
     '',

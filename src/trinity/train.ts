@@ -25,6 +25,7 @@ import { type CatalogDomain, domainByName, resolveDomains } from '../data/catalo
 import { importChatData } from '../data/import.ts';
 import { InputError } from '../errors.ts';
 import { loadModel } from '../eval/llama.ts';
+import { GgufFile } from '../gguf/reader.ts';
 import { convertHfToGguf } from '../model/convert.ts';
 import { DEFAULT_EFFECTIVE_BATCH } from '../trainer/finetune.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.ts';
@@ -376,11 +377,13 @@ async function resolveBase(base: string, dir: string, log: (line: string) => voi
       }
     }
   }
+  // Our parser first (it names what is wrong, and fast), then llama.cpp itself.
   try {
+    GgufFile.open(target).close();
     const model = await loadModel(target);
     await model.dispose();
   } catch (err) {
-    throw new InputError(`--base ${base} does not load in llama.cpp: ${(err as Error).message.split('\n')[0]}`);
+    throw new InputError(`--base ${base} is not a model llama.cpp can load: ${(err as Error).message.split('\n')[0]}`);
   }
   return target;
 }

@@ -147,9 +147,10 @@ export async function greedyGenerate(
   for await (const token of sequence.evaluate(prompt as Token[], { temperature: 0 })) {
     if (model.isEogToken(token)) return { tokens: out, stopped: true };
     out.push(token);
-    if (out.length >= maxTokens) break;
+    if (out.length >= maxTokens) return { tokens: out, stopped: false };
   }
-  return { tokens: out, stopped: false };
+  // node-llama-cpp ends the evaluation itself at an end-of-generation token, without yielding it.
+  return { tokens: out, stopped: true };
 }
 
 export type { LlamaContext, LlamaModel };

@@ -88,7 +88,9 @@ export async function rewriteWithTeacher(
             maxTokens: maxChars + 32,
             seed: o.seed ?? 0,
           });
-          const parsed = grammar.parse(raw);
+          // The grammar guarantees the JSON; node-llama-cpp's own parse() would also re-check maxLength in UTF-16
+          // units, which disagrees with the grammar's characters on text outside the BMP.
+          const parsed = JSON.parse(raw) as { reply: string };
           reason = rejectRewrite(m.content, parsed.reply, sample.crisis, crisisReferral(sample.domain));
           if (!reason) reply = parsed.reply.trim();
         } catch (err) {

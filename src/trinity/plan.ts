@@ -206,9 +206,10 @@ async function calibrate(base: string, s: PlanSettings, log?: (line: string) => 
       base,
       data,
       out: join(dir, 'run'),
-      steps: 3,
+      steps: CALIBRATION_STEPS,
       rank: s.rank,
       seqLen: s.seqLen,
+      ...rowsPerStepOptions(s.rowsPerStep),
       log: () => {},
     });
     log?.(`calibration: ${run.tokensPerSecond.toFixed(0)} tokens/s over ${CALIBRATION_STEPS} LoRA steps`);

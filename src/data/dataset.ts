@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { type DomainCard, dataCardMarkdown, domainCard } from './data-card.ts';
-import type { DomainData } from './generate.ts';
+import type { DomainData, GeneratedMessage } from './generate.ts';
 import type { ImportResult } from './import.ts';
 
 export const TRAIN_FILE = 'train.jsonl';
@@ -84,14 +84,25 @@ export async function writeGenerated(
 /** Every 10th accepted imported sample goes to the held-out split. */
 export const IMPORT_HELDOUT_EVERY = 10;
 
+/** One imported conversation as a chat JSONL row. */
+export interface ImportedRow {
+  readonly messages: GeneratedMessage[];
+  readonly domain: string;
+  readonly category?: string;
+}
+
 /** Imported samples as rows, split train/held-out (every 10th to held-out), with their card. */
 export function importedDataset(
   domain: string,
   category: string | null,
   result: ImportResult,
   countTokens?: (text: string) => number,
-): { train: unknown[]; heldout: unknown[]; card: DomainCard } {
-  const rows = result.accepted.map((s) => ({ messages: s.messages, domain, ...(category ? { category } : {}) }));
+): { train: ImportedRow[]; heldout: ImportedRow[]; card: DomainCard } {
+  const rows: ImportedRow[] = result.accepted.map((s) => ({
+    messages: s.messages,
+    domain,
+    ...(category ? { category } : {}),
+  }));
   const heldout = rows.filter((_, i) => i % IMPORT_HELDOUT_EVERY === IMPORT_HELDOUT_EVERY - 1);
   const train = rows.filter((_, i) => i % IMPORT_HELDOUT_EVERY !== IMPORT_HELDOUT_EVERY - 1);
   const card = domainCard({

@@ -195,6 +195,15 @@ function generateSample(
     { role: 'system', content: domain.system_prompt },
     { role: 'user', content: user1 },
   ];
+  const done = (crisis: boolean): GeneratedSample => ({
+    messages,
+    domain: domain.name,
+    category: domain.category,
+    emotion,
+    strategies,
+    crisis,
+    situation: situationIndex,
+  });
 
   if (situation.crisis) {
     // Every crisis reply escalates: a crisis situation's advice is escalation-only (a referral to emergency help),
@@ -208,15 +217,7 @@ function generateSample(
         : say('open_question', pick(rng, CRISIS_PHRASES.open_question), fillers),
     ];
     messages.push({ role: 'assistant', content: reply.filter(Boolean).join(' ') });
-    return {
-      messages,
-      domain: domain.name,
-      category: domain.category,
-      emotion,
-      strategies,
-      crisis: true,
-      situation: situationIndex,
-    };
+    return done(true);
   }
 
   const phrases = { ...STRATEGY_PHRASES.any, ...STRATEGY_PHRASES[words.valence] };
@@ -255,15 +256,7 @@ function generateSample(
       { role: 'assistant', content: paraphrase(rng, parts.filter(Boolean).join(' ')) },
     );
   }
-  return {
-    messages,
-    domain: domain.name,
-    category: domain.category,
-    emotion,
-    strategies,
-    crisis: false,
-    situation: situationIndex,
-  };
+  return done(false);
 }
 
 /**

@@ -6,7 +6,6 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { domainByName } from '../data/catalog.ts';
 import { generate } from '../data/generate.ts';
 import { greedyChatReplies } from '../eval/chat.ts';
 import { heldoutPerplexity } from '../eval/perplexity.ts';

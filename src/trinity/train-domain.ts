@@ -7,7 +7,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CatalogDomain } from '../data/catalog.ts';
-import type { DomainCard } from '../data/data-card.ts';
+import { type CardSample, type DomainCard, domainCard } from '../data/data-card.ts';
 import { generatedCard, importedDataset, sampleRow, writeDomainDataset } from '../data/dataset.ts';
 import { generate } from '../data/generate.ts';
 import { importChatData } from '../data/import.ts';
@@ -167,26 +167,15 @@ export function rowsPerStepOptions(rows: number): { batch?: number; gradAccum?: 
   return rows === DEFAULT_EFFECTIVE_BATCH ? {} : { batch: Math.ceil(rows / 2), gradAccum: 2 };
 }
 
-/** Generated rows, imported rows, or both, with the card of what was kept. */
+/** Generated rows, imported rows, or both, with the card of what was kept (and of every rejected line). */
 async function domainRows(
   domain: CatalogDomain,
   source: DomainDataSource,
   s: TrainSettingsForDomain,
-): Promise<{
-  train: { messages: { role: string; content: string }[] }[];
-  heldout: { messages: { role: string; content: string }[] }[];
-  card: DomainCard;
-}> {
-  const imported = source.import
-    ? importedDataset(
-        domain.name,
-        domain.category,
-        await importChatData(source.import.file, 'auto', domain.system_prompt),
-      )
-    : undefined;
-  if (imported && source.import?.mode === 'replace') {
-    return { train: imported.train as never, heldout: imported.heldout as never, card: imported.card };
-  }
+): Promise<{ train: CardSample[]; heldout: CardSample[]; card: DomainCard }> {
+  const result = source.import ? await importChatData(source.import.file, 'auto', domain.system_prompt) : undefined;
+  const imported = result ? importedDataset(domain.name, domain.category, result) : undefined;
+  if (imported && source.import?.mode === 'replace') return imported;
   const [d] = generate({
     domains: [domain.name],
     samplesPerDomain: s.samples,
@@ -194,11 +183,23 @@ async function domainRows(
     seed: s.seed,
   });
   if (!d) throw new Error(`no data generated for ${domain.name}`);
-  const train = [...d.train.map(sampleRow), ...((imported?.train ?? []) as never[])];
-  const heldout = [...d.heldout.map(sampleRow), ...((imported?.heldout ?? []) as never[])];
-  return {
+  if (!imported || !result)
+    return { train: d.train.map(sampleRow), heldout: d.heldout.map(sampleRow), card: generatedCard(d) };
+  const train = [...d.train.map(sampleRow), ...imported.train];
+  const heldout = [...d.heldout.map(sampleRow), ...imported.heldout];
+  const card = domainCard({
+    domain: domain.name,
+    category: domain.category,
+    source: 'generated',
     train,
     heldout,
-    card: generatedCard(imported ? { ...d, train: train as never, heldout: heldout as never } : d),
-  };
+    generated: d.generated + result.accepted.length + result.nearDuplicates,
+    nearDuplicates: d.nearDuplicates + result.nearDuplicates,
+    heldoutSituations: d.heldoutSituations,
+    rejected: [
+      ...d.rejected,
+      ...imported.card.rejected.map((r) => ({ ...r, reason: `import line ${r.index}: ${r.reason}` })),
+    ],
+  });
+  return { train, heldout, card };
 }

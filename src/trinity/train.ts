@@ -18,7 +18,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { type CatalogDomain, domainByName, resolveDomains } from '../data/catalog.ts';
@@ -413,7 +413,7 @@ function deviceEntry(d: DetectedDevice): TransferPackage['device'] {
     backend: d.device === 'gpu' ? 'tensorflow (CUDA)' : 'wasm (CPU)',
     gpu: d.device === 'gpu' ? d.name : null,
     gpu_memory_bytes: d.memoryBytes,
-    cpu: process.arch,
+    cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
   };
 }

@@ -44,6 +44,9 @@ export interface ContextOptions {
   readonly batchSize?: number;
 }
 
+/** A LoRA adapter to apply on top of a model, with its scale (default 1). */
+export type LoraSpec = { filePath: string; scale?: number };
+
 export async function createContext(model: LlamaModel, o: ContextOptions = {}): Promise<LlamaContext> {
   const options: LlamaContextOptions = {
     contextSize: o.contextSize ?? 512,
@@ -151,6 +154,61 @@ export async function greedyGenerate(
   }
   // node-llama-cpp ends the evaluation itself at an end-of-generation token, without yielding it.
   return { tokens: out, stopped: true };
+}
+
+/**
+ * The full next-token distributions at the positions i where `scored[i]` is 1: entry k holds the distribution of
+ * tokens[position] given tokens[..position], as a Float64Array of length nVocab, evaluated from an empty history on
+ * `sequence` exactly as scoredNegativeLogLikelihood evaluates it (only the scored positions ask for a distribution).
+ */
+export async function scoredNextTokenDistributions(
+  sequence: LlamaContextSequence,
+  tokens: readonly number[],
+  scored: ArrayLike<number>,
+  nVocab: number,
+): Promise<{ position: number; probabilities: Float64Array }[]> {
+  await sequence.clearHistory();
+  const results = await sequence.controlledEvaluate(
+    tokens.map((t, i) =>
+      i + 1 < tokens.length && scored[i + 1]
+        ? [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]
+        : (t as Token),
+    ),
+  );
+  const out: { position: number; probabilities: Float64Array }[] = [];
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (!scored[i + 1]) continue;
+    const probs = results[i]?.next?.probabilities;
+    if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${i}`);
+    const probabilities = new Float64Array(nVocab);
+    for (const [tok, p] of probs) probabilities[tok] = p;
+    out.push({ position: i + 1, probabilities });
+  }
+  return out;
+}
+
+/**
+ * greedyGenerate with a clock: `startMs` is performance.now() just before the prompt is handed to llama.cpp (after
+ * the history is cleared) and `tokenMs[k]` when the k-th generated token arrived. The end-of-generation token is
+ * timed too (it costs a decode like any other) but is not in `tokens`, so tokenMs has one more entry when stopped.
+ */
+export async function timedGreedyGenerate(
+  sequence: LlamaContextSequence,
+  prompt: readonly number[],
+  maxTokens: number,
+): Promise<{ tokens: number[]; stopped: boolean; startMs: number; tokenMs: number[] }> {
+  await sequence.clearHistory();
+  const model = sequence.model;
+  const tokens: number[] = [];
+  const tokenMs: number[] = [];
+  const startMs = performance.now();
+  for await (const token of sequence.evaluate(prompt as Token[], { temperature: 0, yieldEogToken: true })) {
+    tokenMs.push(performance.now());
+    if (model.isEogToken(token)) return { tokens, stopped: true, startMs, tokenMs };
+    tokens.push(token);
+    if (tokens.length >= maxTokens) return { tokens, stopped: false, startMs, tokenMs };
+  }
+  return { tokens, stopped: true, startMs, tokenMs };
 }
 
 export type { LlamaContext, LlamaModel };

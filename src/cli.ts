@@ -4,8 +4,10 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerBaseReport } from './cli/base-report.ts';
+import { registerCompress } from './cli/compress.ts';
 import { registerConvert } from './cli/convert.ts';
 import { registerData } from './cli/data.ts';
+import { registerDemo } from './cli/demo.ts';
 import { registerFinetune } from './cli/finetune.ts';
 import { registerInitModel } from './cli/init-model.ts';
 import { registerInspect } from './cli/inspect.ts';
@@ -35,19 +37,8 @@ registerBaseReport(program);
 registerTrain(program);
 registerPlan(program);
 
-for (const [name, what] of [
-  ['compress', 'local side: verify, quantize, build the universal model, evaluate and package'],
-  ['demo', 'train and compress end to end on the embedded tiny base model'],
-] as const) {
-  program
-    .command(name)
-    .description(`${what} (not built yet)`)
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write(`meetara ${name}: not built yet. This pipeline lands with its own issue.\n`);
-      process.exitCode = 1;
-    });
-}
+registerCompress(program);
+registerDemo(program);
 
 const debug = process.argv.includes('--debug') || process.env.MEETARA_DEBUG === '1';
 

@@ -20,7 +20,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { readTensorF32 } from '../model/weights.ts';
 import { quantizeFile } from '../quant/quantize-file.ts';
 import { type WriteLoraAdapterOptions, writeLoraAdapter } from './adapter-gguf.ts';
-import { LORA_TARGET_TENSOR, LORA_TARGETS, type LoraParams, loraScale } from './lora.ts';
+import { LORA_TARGET_TENSOR, LORA_TARGETS, type LoraPair, type LoraParams, loraScale } from './lora.ts';
 import { type LoraMatrices, type PeftExportOptions, writePeftAdapter } from './peft.ts';
 import { namedWeights, type TfModel } from './tf-model.ts';
 
@@ -75,27 +75,37 @@ export async function writeAdapters(
   await writePeftAdapter(dir, loraMatrices(lora), peftExportOptions(config, lora, baseName));
 }
 
-/** Row-major [n_out, n_in] weight deltas s·B·A, keyed by GGUF tensor name. */
-function loraDeltas(lora: LoraParams): Map<string, tf.Tensor2D> {
+/** A weight delta by GGUF tensor name (row-major [n_out, n_in]), or undefined for a tensor left as it is. */
+export type DeltaOf = (tensorName: string) => Float32Array | undefined;
+
+/** The deltas s·B·A of a LoRA, each computed when asked for, so only one is in memory at a time. */
+export function loraDeltaOf(lora: LoraParams): DeltaOf {
   const s = loraScale(lora);
-  const out = new Map<string, tf.Tensor2D>();
+  const pairs = new Map<string, LoraPair>();
   lora.layers.forEach((layer, i) => {
     for (const target of LORA_TARGETS) {
       const pair = layer[target];
-      if (!pair) continue;
-      // Our layout is x·W with A [n_in, r], B [r, n_out]: (A·B)ᵀ is the [n_out, n_in] delta in GGUF's row order.
-      out.set(
-        blockTensorName(i, LORA_TARGET_TENSOR[target]),
-        tf.tidy(() => tf.mul(tf.transpose(tf.matMul(pair.a, pair.b)), s)),
-      );
+      if (pair) pairs.set(blockTensorName(i, LORA_TARGET_TENSOR[target]), pair);
     }
   });
-  return out;
+  return (name) => {
+    const pair = pairs.get(name);
+    if (!pair) return undefined;
+    // Our layout is x·W with A [n_in, r], B [r, n_out]: (A·B)ᵀ is the [n_out, n_in] delta in GGUF's row order.
+    const delta = tf.tidy(() => tf.mul(tf.transpose(tf.matMul(pair.a, pair.b)), s));
+    try {
+      return (delta.dataSync() as Float32Array).slice();
+    } finally {
+      delta.dispose();
+    }
+  };
 }
 
 export interface MergeSource {
-  /** LoRA to fold in, or undefined for --full. */
+  /** LoRA to fold in. */
   readonly lora?: LoraParams;
+  /** Any per-tensor deltas to add instead (the universal merged model's). */
+  readonly delta?: DeltaOf;
   /** With --full: the trained model whose weights replace the base's. */
   readonly trained?: TfModel;
 }
@@ -123,7 +133,7 @@ export function mergedF32Layout(base: Pick<GgufFile, 'metadata' | 'tensors'>): {
  */
 export async function writeMerged(base: string, out: string, src: MergeSource, type = 'F16'): Promise<void> {
   const file = GgufFile.open(base);
-  const deltas = src.lora ? loraDeltas(src.lora) : new Map<string, tf.Tensor2D>();
+  const deltaOf: DeltaOf = src.delta ?? (src.lora ? loraDeltaOf(src.lora) : () => undefined);
   const trained = new Map((src.trained ? namedWeights(src.trained) : []).map((w) => [w.name, w] as const));
   const f32Path = mergeQuantizes(type) ? join(dirname(out), `.${basename(out)}.f32.tmp`) : out;
   try {
@@ -141,18 +151,14 @@ export async function writeMerged(base: string, out: string, src: MergeSource, t
             return asBytes(values);
           }
           const values = readTensorF32(file, t.name).slice();
-          const delta = deltas.get(t.name);
-          if (delta) {
-            const d = delta.dataSync();
-            for (let i = 0; i < values.length; i++) values[i] += d[i];
-          }
+          const d = deltaOf(t.name);
+          if (d) for (let i = 0; i < values.length; i++) values[i] += d[i];
           return asBytes(values);
         },
       })),
     });
     if (f32Path !== out) await quantizeFile(f32Path, out, { type, progress: false, threads: 1 });
   } finally {
-    for (const d of deltas.values()) d.dispose();
     file.close();
     if (f32Path !== out) await rm(f32Path, { force: true });
   }

@@ -27,11 +27,24 @@ export function ollamaTemplate(chatTemplate?: string): string {
   );
 }
 
+/** The text that ends an assistant turn under a chat template (ChatML: <|im_end|>): Ollama's stop parameter. */
+export function endOfTurnText(chatTemplate?: string): string {
+  const full = renderChat(
+    [
+      { role: 'user', content: PROMPT },
+      { role: 'assistant', content: RESPONSE },
+    ],
+    { template: chatTemplate },
+  );
+  return full.slice(full.indexOf(RESPONSE) + RESPONSE.length).trim();
+}
+
 export interface ModelfileInput {
   /** Paths relative to the Modelfile's folder. */
   readonly from: string;
   readonly adapter?: string;
-  readonly system: string;
+  /** The SYSTEM prompt; none for a model that serves every domain. */
+  readonly system?: string;
   readonly chatTemplate?: string;
   /** Texts that end a turn (the end-of-turn token's text). */
   readonly stop: readonly string[];
@@ -44,7 +57,7 @@ export function modelfile(m: ModelfileInput): string {
     `FROM ${m.from}`,
     ...(m.adapter ? [`ADAPTER ${m.adapter}`] : []),
     `TEMPLATE ${quoted(ollamaTemplate(m.chatTemplate))}`,
-    `SYSTEM ${quoted(m.system)}`,
+    ...(m.system ? [`SYSTEM ${quoted(m.system)}`] : []),
     ...m.stop.map((s) => `PARAMETER stop ${JSON.stringify(s)}`),
     '',
   ].join('\n');

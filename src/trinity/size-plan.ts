@@ -159,3 +159,14 @@ export function predictOutputSizes(o: SizePlanOptions): OutputSizes {
 
 const retyped = (tensors: readonly TensorInfo[], types: readonly GgmlType[]): TensorInfo[] =>
   tensors.map((t, i) => ({ name: t.name, ne: t.ne, type: types[i] }));
+
+/** The exact size of what quantizeFile would write for `input` at `type` (a llama-quantize type name). */
+export function quantizedFileBytes(input: string, type: string): number {
+  const file = GgufFile.open(input);
+  try {
+    const plan = planQuantizedFile(file.metadata, file.tensors, parseQuantType(type), input);
+    return ggufSize(plan.metadata, retyped(plan.tensors, plan.targets));
+  } finally {
+    file.close();
+  }
+}

@@ -331,11 +331,19 @@ function sourceOf(domain: CatalogDomain, imports: RunSettings['imports']): Domai
   return i ? { import: i } : {};
 }
 
+/** The package folders in `out` that have no manifest yet (runs that were interrupted), oldest first. */
+export function unfinishedRuns(out: string): string[] {
+  const entries = existsSync(out) ? readdirSync(out) : [];
+  return entries
+    .filter((e) => e.startsWith(PACKAGE_PREFIX) && statSync(join(out, e)).isDirectory())
+    .filter((p) => !existsSync(join(out, p, PACKAGE_MANIFEST)))
+    .sort();
+}
+
 /** The package folder: a fresh timestamped one, or under --resume the newest unfinished one. */
 function findPackageFolder(out: string, resume: boolean): { path: string; resuming: boolean } {
   const entries = existsSync(out) ? readdirSync(out) : [];
-  const packages = entries.filter((e) => e.startsWith(PACKAGE_PREFIX) && statSync(join(out, e)).isDirectory()).sort();
-  const unfinished = packages.filter((p) => !existsSync(join(out, p, PACKAGE_MANIFEST)));
+  const unfinished = unfinishedRuns(out);
   const foreign = entries.filter((e) => !e.startsWith(PACKAGE_PREFIX) && !e.startsWith('.'));
   if (resume) {
     const last = unfinished.at(-1);

@@ -381,7 +381,7 @@ export async function compressWorkflow(o: CompressOptions): Promise<CompressResu
           file: QUALITY_REPORT,
           retention_top1: quality.retention.top1_agreement,
           mean_kl: quality.retention.mean_kl,
-          ttft_ms_p50: median(quality.latency.map((l) => l.ttft_ms_p50)),
+          ttft_ms_p50: liteLatency(quality)?.ttft_ms_p50 ?? 0,
         },
         timings,
       };
@@ -412,11 +412,9 @@ export async function compressWorkflow(o: CompressOptions): Promise<CompressResu
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return 0;
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+/** The lite model's latency row on the thread count the evaluation chose. */
+export function liteLatency(q: QualityReport): QualityReport['latency'][number] | undefined {
+  return q.latency.find((l) => l.model.startsWith('lite') && l.threads === q.threads);
 }
 
 const MetricsLine = z.object({ step: z.number(), loss: z.number() });

@@ -74,6 +74,7 @@ export type DomainQuality = z.infer<typeof DomainQualitySchema>;
 export const QualityReportSchema = z.object({
   schemaVersion: z.literal(1),
   measured_with: z.string(),
+  /** llama.cpp threads the perplexity, retention and empathy passes used: the faster of all cores and one. */
   threads: z.number().int().positive(),
   domains: z.array(DomainQualitySchema),
   /** Over all domains' positions. */
@@ -141,6 +142,7 @@ export const DeploymentPackageSchema = z.object({
     file: PackagePathSchema,
     retention_top1: Fraction,
     mean_kl: NonNegative,
+    /** The lite model's median time to first token, on the evaluation's thread count. */
     ttft_ms_p50: NonNegative,
   }),
   /** Wall seconds per phase. */

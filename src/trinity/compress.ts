@@ -386,9 +386,9 @@ export async function compressWorkflow(o: CompressOptions): Promise<CompressResu
         timings,
       };
       await timed('docs', async () => {
-        await writeFileAtomic(at('README.md'), deployReadme(manifestBody, quality));
+        await cache.write('README.md', deployReadme(manifestBody, quality));
         const curves = await lossCurves(pkg.root, m);
-        await writeFileAtomic(at('report.html'), renderReport(reportInput(manifestBody, quality, curves, timings)));
+        await cache.write('report.html', renderReport(reportInput(manifestBody, quality, curves, timings)));
       });
       timings.total = (performance.now() - started) / 1000;
       const paths = await listFiles(out, { exclude: (p) => p === DEPLOYMENT_MANIFEST || p.startsWith('.meetara/') });
@@ -397,7 +397,7 @@ export async function compressWorkflow(o: CompressOptions): Promise<CompressResu
         timings,
         files: await fileEntries(out, paths),
       });
-      await writeJsonAtomic(at(DEPLOYMENT_MANIFEST), manifest);
+      await cache.write(DEPLOYMENT_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
       if (cache.skipped.length > 0) log(`kept ${cache.skipped.length} outputs whose inputs were unchanged`);
       log(`deployment: ${at(DEPLOYMENT_MANIFEST)}; report: ${at('report.html')}`);
       return { out, manifest, quality, report: at('report.html'), reused: cache.skipped };
@@ -414,7 +414,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** The lite model's latency row on the thread count the evaluation chose. */
 export function liteLatency(q: QualityReport): QualityReport['latency'][number] | undefined {
-  return q.latency.find((l) => l.model.startsWith('lite') && l.threads === q.threads);
+  return q.latency.find((l) => l.kind === 'lite' && l.threads === q.threads);
 }
 
 const MetricsLine = z.object({ step: z.number(), loss: z.number() });

@@ -53,6 +53,8 @@ export function reportInput(
     })),
     latency: q.latency.map((l) => ({
       model: l.model,
+      short: l.kind,
+      threads: l.threads,
       ttftP50Ms: l.ttft_ms_p50,
       ttftP95Ms: l.ttft_ms_p95,
       tokensPerSecond: l.tokens_per_second,
@@ -128,7 +130,7 @@ ${domainRows.join('\n')}
 
 Lite keeps ${pct(q.retention.top1_agreement)} of full's top-1 predictions over ${q.retention.positions} positions (mean KL ${q.retention.mean_kl.toFixed(4)} nats); the original guide claimed ${pct(q.claims.retention[0])}–${pct(q.claims.retention[1])} "accuracy retention".
 
-Latency on this machine (${m.hardware.cpu}, ${q.threads} threads); the original guide claimed under ${q.claims.ttft_ms} ms:
+Latency on this machine (${m.hardware.cpu}, ${m.hardware.cores} cores), time to first token and decode rate of greedy replies to ${q.latency[0]?.prompts ?? 0} held-out prompts; the original guide claimed under ${q.claims.ttft_ms} ms. Perplexity, retention and empathy ran on ${q.threads} thread${q.threads > 1 ? 's' : ''}, the faster count here:
 
 | model | first token p50 (ms) | p95 (ms) | tokens/s |
 |---|---|---|---|

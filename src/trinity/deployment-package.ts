@@ -39,8 +39,11 @@ export const ProfileSizeSchema = z.object({
 });
 export type ProfileSize = z.infer<typeof ProfileSizeSchema>;
 
+export const LATENCY_KINDS = ['full', 'lite', 'pack', 'merged full', 'merged lite'] as const;
+
 export const LatencyRowSchema = z.object({
   model: z.string(),
+  kind: z.enum(LATENCY_KINDS),
   file: PackagePathSchema,
   adapter: PackagePathSchema.nullable(),
   prompts: Count,

@@ -32,12 +32,12 @@ export function adapterDeltaOf(adapter: GgufFile): DeltaOf {
   }
   const alpha = md.has('adapter.lora.alpha') ? getFloat(md, 'adapter.lora.alpha') : 0;
   return (name) => {
-    const base = name.replace(/\.weight$/, '');
-    if (!adapter.has(`${base}.lora_a`)) return undefined;
-    const [nIn, r] = adapter.tensor(`${base}.lora_a`).ne as [number, number];
-    const nOut = adapter.tensor(`${base}.lora_b`).ne[1] as number;
-    const a = readTensorF32(adapter, `${base}.lora_a`);
-    const b = readTensorF32(adapter, `${base}.lora_b`);
+    // llama.cpp names an adapter's tensors after the weight they adapt: blk.0.attn_q.weight.lora_a.
+    if (!adapter.has(`${name}.lora_a`)) return undefined;
+    const [nIn, r] = adapter.tensor(`${name}.lora_a`).ne as [number, number];
+    const nOut = adapter.tensor(`${name}.lora_b`).ne[1] as number;
+    const a = readTensorF32(adapter, `${name}.lora_a`);
+    const b = readTensorF32(adapter, `${name}.lora_b`);
     const s = loraScale({ rank: r, alpha });
     const delta = new Float32Array(nOut * nIn);
     for (let o = 0; o < nOut; o++) {

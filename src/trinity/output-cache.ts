@@ -6,13 +6,15 @@
 // files the cache never recorded are never touched.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../util/atomic-file.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.ts';
 import { sha256File } from './package-files.ts';
 
 export const CACHE_FILE = '.meetara/outputs.json';
+/** Where outputs are built before they are renamed into place. */
+export const STAGING_DIR = '.meetara/staging';
 
 const CacheSchema = z.object({
   schemaVersion: z.literal(1),
@@ -43,11 +45,15 @@ export class OutputCache {
       if (parsed.success) record = parsed.data;
     }
     this.record = record;
+    // What an interrupted run was building, and its unfinished record writes.
+    rmSync(join(root, STAGING_DIR), { recursive: true, force: true });
+    const meta = dirname(join(root, CACHE_FILE));
+    if (existsSync(meta)) for (const f of readdirSync(meta)) if (f.endsWith('.tmp')) rmSync(join(meta, f));
   }
 
   /**
-   * Makes the output at `rel` (relative to the root) with `build(absolutePath)` unless the record says it was made
-   * from the same `key` and the file is unchanged. `build` must write the file atomically.
+   * Makes the output at `rel` (relative to the root) with `build(path)` unless the record says it was made from the
+   * same `key` and the file is unchanged. `build` writes to a staging path; the file moves into place when done.
    */
   async produce(rel: string, key: string, build: (path: string) => Promise<void>): Promise<{ built: boolean }> {
     const path = join(this.root, rel);
@@ -59,12 +65,25 @@ export class OutputCache {
         return { built: false };
       }
     }
-    mkdirSync(dirname(path), { recursive: true });
-    await build(path);
+    await this.staged(rel, build);
     this.record.outputs[rel] = { key, sha256: await sha256File(path), bytes: statSync(path).size };
     this.built.push(rel);
     await this.save();
     return { built: true };
+  }
+
+  /** Writes a file that is made anew on every run (not cached), through the staging folder like every output. */
+  write(rel: string, data: string | Uint8Array): Promise<void> {
+    return this.staged(rel, (p) => writeFileAtomic(p, data));
+  }
+
+  private async staged(rel: string, build: (path: string) => Promise<void>): Promise<void> {
+    const staging = join(this.root, STAGING_DIR, rel);
+    const path = join(this.root, rel);
+    mkdirSync(dirname(staging), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
+    await build(staging);
+    renameSync(staging, path);
   }
 
   /** The recorded sha256 of an output this run produced (or kept). */

@@ -46,6 +46,10 @@ export interface ReportInput {
   }[];
   readonly latency: readonly {
     readonly model: string;
+    /** A short name for the chart's axis ("lite"); the table shows `model`. */
+    readonly short?: string;
+    /** llama.cpp threads, shown under the short name. */
+    readonly threads?: number;
     readonly ttftP50Ms: number;
     readonly ttftP95Ms: number;
     readonly tokensPerSecond: number;
@@ -209,7 +213,11 @@ function retentionSection(r: ReportInput): string {
 function latencySection(r: ReportInput): string {
   const claim = r.claims.ttftMs;
   const chart = barChart(
-    r.latency.map((l) => ({ label: l.model, values: [l.ttftP50Ms, l.ttftP95Ms] })),
+    r.latency.map((l) => ({
+      label: l.short ?? l.model,
+      note: l.threads === undefined ? undefined : `${l.threads} thread${l.threads === 1 ? '' : 's'}`,
+      values: [l.ttftP50Ms, l.ttftP95Ms],
+    })),
     {
       title: 'Time to first token per model',
       series: ['TTFT p50', 'TTFT p95'],

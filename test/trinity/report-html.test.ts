@@ -2,12 +2,13 @@
 // rendered in headless Chromium (Debian's `chromium`, or MEETARA_CHROMIUM) to check that every chart draws marks
 // to scale, that the page fetches nothing but itself, and that the screenshot is not blank.
 
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_CHARTS, type ReportInput, renderReport } from '../../src/trinity/report-html.ts';
+import { type Graphic, launchChromium } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 /** A loss curve of 20 points: a decay with a deterministic wiggle, as a short LoRA run logs it. */
@@ -187,15 +188,6 @@ describe('renderReport (HTML)', () => {
   });
 });
 
-/** The little of the SVG DOM these checks use (the project compiles without TypeScript's DOM library). */
-interface Graphic {
-  getBBox(): { x: number; y: number; width: number; height: number };
-  getAttribute(name: string): string | null;
-  style: { visibility: string };
-}
-
-const CHROMIUM = process.env.MEETARA_CHROMIUM ?? '/usr/bin/chromium';
-
 /** The fewest data marks each chart must draw for the fixture: bars, or loss lines. */
 const MIN_MARKS: Record<(typeof REPORT_CHARTS)[number], number> = {
   sizes: 3 * 3, // 3 profiles × F16, full, lite
@@ -214,13 +206,8 @@ describe('deployment report in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set MEETARA_CHROMIUM to a Chromium executable`,
-      );
-    }
     writeFileSync(file, renderReport(FIXTURE));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 900, height: 900 } });
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(url, { waitUntil: 'load' });

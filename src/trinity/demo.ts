@@ -15,7 +15,7 @@ export const DEMO_TRAIN = { samples: 300, epochs: 1, lr: 2e-3, seqLen: 256 } as 
 /** --quick: train's smoke-test size on two of the four domains, so the whole demo fits in 3 minutes on 2 cores. */
 export const DEMO_QUICK = { quick: true, domains: 'healthcare,mental_health' } as const;
 /** Held-out conversations compress measures per domain. */
-export const DEMO_HELDOUT = { quick: 12, full: 32 } as const;
+export const DEMO_HELDOUT = { quick: 8, full: 32 } as const;
 
 export interface DemoOptions {
   readonly quick?: boolean;

@@ -1,7 +1,16 @@
 // The public library API. Everything the CLI does can be imported from here.
 
+export { catalog, domainByName, resolveDomains } from './data/catalog.ts';
+export { type GenerateOptions, generate } from './data/generate.ts';
+export { importChatData } from './data/import.ts';
 export * from './errors.ts';
+export { type ChatReply, greedyChatReplies } from './eval/chat.ts';
+export * from './eval/empathy.ts';
+export * from './eval/latency.ts';
 export * from './eval/llama.ts';
+export * from './eval/perplexity.ts';
+export * from './eval/prompts.ts';
+export * from './eval/retention.ts';
 export * from './gguf/constants.ts';
 export * from './gguf/llama.ts';
 export * from './gguf/metadata.ts';
@@ -34,5 +43,14 @@ export * from './trainer/memory.ts';
 export * from './trainer/peft.ts';
 export * from './trainer/schedule.ts';
 export * from './trainer/tf-model.ts';
+export { type CompressOptions, type CompressResult, compressWorkflow, resolveProfile } from './trinity/compress.ts';
+export { type DemoOptions, type DemoResult, demoSummary, demoWorkflow } from './trinity/demo.ts';
+export * from './trinity/deployment-package.ts';
+export * from './trinity/merge.ts';
+export * from './trinity/merged-model.ts';
+export * from './trinity/profiles.ts';
+export * from './trinity/router.ts';
+export { planWorkflow, type TrainWorkflowOptions, type TrainWorkflowResult, trainWorkflow } from './trinity/train.ts';
+export * from './trinity/transfer-package.ts';
 export * from './util/atomic-file.ts';
 export * from './util/random.ts';

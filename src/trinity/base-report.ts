@@ -108,9 +108,19 @@ export async function specialise(o: SpecialisationOptions): Promise<Specialisati
   };
 }
 
+/** Held-out perplexity over some conversations: exp(mean negative log-likelihood per scored token). */
+export interface HeldoutPerplexity {
+  readonly perplexity: number;
+  readonly scoredTokens: number;
+  readonly conversations: number;
+}
+
 export interface BaseReport {
   readonly schemaVersion: 1;
-  readonly heldout: { readonly perplexity: number; readonly scoredTokens: number; readonly conversations: number };
+  /** Over every domain's first HELDOUT_PER_DOMAIN_SCORED held-out conversations, and per domain. */
+  readonly heldout: HeldoutPerplexity & {
+    readonly domains: readonly (HeldoutPerplexity & { readonly name: string })[];
+  };
   readonly transcripts: {
     readonly domain: string;
     readonly user: string;
@@ -120,6 +130,17 @@ export interface BaseReport {
   }[];
   readonly specialisation: Specialisation[];
   readonly seconds: number;
+}
+
+/** The perplexity of several parts together: exp of the token-weighted mean of their log-perplexities. */
+export function pooledPerplexity(parts: readonly HeldoutPerplexity[]): HeldoutPerplexity {
+  const scoredTokens = parts.reduce((n, p) => n + p.scoredTokens, 0);
+  const nll = parts.reduce((s, p) => s + Math.log(p.perplexity) * p.scoredTokens, 0);
+  return {
+    perplexity: Math.exp(nll / scoredTokens),
+    scoredTokens,
+    conversations: parts.reduce((n, p) => n + p.conversations, 0),
+  };
 }
 
 export async function baseReport(o: {
@@ -137,14 +158,16 @@ export async function baseReport(o: {
     .split('\n')
     .map((l) => JSON.parse(l) as { messages: { role: string; content: string }[]; domain: string });
 
-  // The first few held-out conversations of every domain (llama.cpp returns a full distribution per scored token).
-  const perDomain = new Map<string, number>();
-  const scored = heldout.filter((h) => {
-    const n = perDomain.get(h.domain) ?? 0;
-    perDomain.set(h.domain, n + 1);
-    return n < HELDOUT_PER_DOMAIN_SCORED;
-  });
-  const ppl = await heldoutPerplexity(model, scored, { threads: o.threads });
+  // The first few held-out conversations of every domain (llama.cpp returns a full distribution per scored token),
+  // measured domain by domain so a check can re-measure a few domains instead of all.
+  const names = [...new Set(heldout.map((h) => h.domain))];
+  const domains = [];
+  for (const name of names) {
+    const scored = heldout.filter((h) => h.domain === name).slice(0, HELDOUT_PER_DOMAIN_SCORED);
+    const r = await heldoutPerplexity(model, scored, { threads: o.threads });
+    domains.push({ name, perplexity: r.perplexity, scoredTokens: r.scoredTokens, conversations: r.conversations });
+  }
+  const ppl = pooledPerplexity(domains);
   log(`held-out perplexity ${ppl.perplexity.toFixed(3)} over ${ppl.scoredTokens} assistant tokens`);
 
   // Transcripts: the first held-out conversation of each card domain, up to its first user turn.
@@ -173,7 +196,7 @@ export async function baseReport(o: {
 
   const report: BaseReport = {
     schemaVersion: 1,
-    heldout: { perplexity: ppl.perplexity, scoredTokens: ppl.scoredTokens, conversations: ppl.conversations },
+    heldout: { ...ppl, domains },
     transcripts,
     specialisation,
     seconds: (Date.now() - started) / 1000,

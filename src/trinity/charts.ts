@@ -162,6 +162,9 @@ export function barChart(
   }
   const groupW = plotW / Math.max(groups.length, 1);
   const barW = (groupW * 0.8) / Math.max(o.series.length, 1);
+  // Group labels shrink (to 9 px at least) when the longest would be wider than its group at 12 px.
+  const longest = Math.max(1, ...groups.map((g) => g.label.length));
+  const labelSize = Math.max(9, Math.min(12, Math.floor(groupW / (longest * 0.62))));
   groups.forEach((g, gi) => {
     const gx = m.left + gi * groupW + groupW * 0.1;
     g.values.forEach((v, si) => {
@@ -172,7 +175,8 @@ export function barChart(
       );
     });
     const cx = at(gx + groupW * 0.4);
-    parts.push(`<text x="${cx}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(g.label)}</text>`);
+    const size = labelSize === 12 ? '' : ` font-size="${labelSize}"`;
+    parts.push(`<text x="${cx}" y="${height - m.bottom + 16}" text-anchor="middle"${size}>${esc(g.label)}</text>`);
     if (g.note !== undefined) {
       parts.push(
         `<text x="${cx}" y="${height - m.bottom + 31}" text-anchor="middle" font-size="10" fill="#374151">${esc(g.note)}</text>`,

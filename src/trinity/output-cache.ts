@@ -1,9 +1,10 @@
 // What makes `meetara compress` idempotent: each output is recorded with a key (the sha256 of what it was made
 // from: its inputs' hashes and the settings) and its own sha256. A rerun skips an output whose key is unchanged
-// and whose file is still the one recorded; anything else is rebuilt. Every output is written atomically by its
-// builder, and the record is saved after each one, so an interrupted run leaves no partial file and loses none
-// of the finished work. Outputs an earlier run recorded that this run no longer makes are removed at the end;
-// files the cache never recorded are never touched.
+// and whose file is still the one recorded; anything else is rebuilt. Every output is built in a staging folder
+// inside .meetara/ and renamed into place when complete, and the record is saved after each one, so even a killed
+// run leaves no partial file among the outputs (the next run clears the staging folder) and loses none of the
+// finished work. Outputs an earlier run recorded that this run no longer makes are removed at the end; files the
+// cache never recorded are never touched.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -31,7 +32,6 @@ export class OutputCache {
   private readonly record: CacheRecord;
   private readonly made = new Set<string>();
   readonly skipped: string[] = [];
-  readonly built: string[] = [];
 
   /** `force` rebuilds everything (the record is still kept up to date). */
   constructor(
@@ -67,7 +67,6 @@ export class OutputCache {
     }
     await this.staged(rel, build);
     this.record.outputs[rel] = { key, sha256: await sha256File(path), bytes: statSync(path).size };
-    this.built.push(rel);
     await this.save();
     return { built: true };
   }

@@ -108,6 +108,33 @@ export async function negativeLogLikelihood(
 }
 
 /**
+ * Evaluates `tokens` from an empty history on `sequence`, asking llama.cpp for the full next-token distribution only
+ * at the positions before a scored token (scored[i + 1] is 1). Calls `each(position, distribution)` for every scored
+ * position, `position` being the scored token's index.
+ */
+async function evaluateScored(
+  sequence: LlamaContextSequence,
+  tokens: readonly number[],
+  scored: ArrayLike<number>,
+  each: (position: number, probabilities: Map<Token, number>) => void,
+): Promise<void> {
+  await sequence.clearHistory();
+  const results = await sequence.controlledEvaluate(
+    tokens.map((t, i) =>
+      i + 1 < tokens.length && scored[i + 1]
+        ? [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]
+        : (t as Token),
+    ),
+  );
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (!scored[i + 1]) continue;
+    const probs = results[i]?.next?.probabilities;
+    if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${i}`);
+    each(i + 1, probs);
+  }
+}
+
+/**
  * Sum of -log p(tokens[i] | tokens[..i]) over the positions i where `scored[i]` is 1, and their count, evaluated
  * from an empty history on `sequence`. Only those positions ask llama.cpp for a distribution.
  */
@@ -116,26 +143,15 @@ export async function scoredNegativeLogLikelihood(
   tokens: readonly number[],
   scored: ArrayLike<number>,
 ): Promise<{ nll: number; count: number }> {
-  await sequence.clearHistory();
-  {
-    const results = await sequence.controlledEvaluate(
-      tokens.map((t, i) =>
-        i + 1 < tokens.length && scored[i + 1]
-          ? [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]
-          : (t as Token),
-      ),
-    );
-    let nll = 0;
-    let count = 0;
-    for (let i = 0; i + 1 < tokens.length; i++) {
-      if (!scored[i + 1]) continue;
-      const p = results[i]?.next?.probabilities?.get(tokens[i + 1] as Token);
-      if (p === undefined) throw new Error(`llama.cpp returned no probability at position ${i}`);
-      nll -= Math.log(p);
-      count++;
-    }
-    return { nll, count };
-  }
+  let nll = 0;
+  let count = 0;
+  await evaluateScored(sequence, tokens, scored, (position, probs) => {
+    const p = probs.get(tokens[position] as Token);
+    if (p === undefined) throw new Error(`llama.cpp returned no probability at position ${position - 1}`);
+    nll -= Math.log(p);
+    count++;
+  });
+  return { nll, count };
 }
 
 /** Greedy generation from prompt tokens until an end-of-generation token or `maxTokens`. */
@@ -144,16 +160,8 @@ export async function greedyGenerate(
   prompt: readonly number[],
   maxTokens: number,
 ): Promise<{ tokens: number[]; stopped: boolean }> {
-  await sequence.clearHistory();
-  const model = sequence.model;
-  const out: number[] = [];
-  for await (const token of sequence.evaluate(prompt as Token[], { temperature: 0 })) {
-    if (model.isEogToken(token)) return { tokens: out, stopped: true };
-    out.push(token);
-    if (out.length >= maxTokens) return { tokens: out, stopped: false };
-  }
-  // node-llama-cpp ends the evaluation itself at an end-of-generation token, without yielding it.
-  return { tokens: out, stopped: true };
+  const { tokens, stopped } = await timedGreedyGenerate(sequence, prompt, maxTokens);
+  return { tokens, stopped };
 }
 
 /**
@@ -167,23 +175,12 @@ export async function scoredNextTokenDistributions(
   scored: ArrayLike<number>,
   nVocab: number,
 ): Promise<{ position: number; probabilities: Float64Array }[]> {
-  await sequence.clearHistory();
-  const results = await sequence.controlledEvaluate(
-    tokens.map((t, i) =>
-      i + 1 < tokens.length && scored[i + 1]
-        ? [t as Token, { generateNext: { probabilities: true, options: FULL_DISTRIBUTION } }]
-        : (t as Token),
-    ),
-  );
   const out: { position: number; probabilities: Float64Array }[] = [];
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    if (!scored[i + 1]) continue;
-    const probs = results[i]?.next?.probabilities;
-    if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${i}`);
+  await evaluateScored(sequence, tokens, scored, (position, probs) => {
     const probabilities = new Float64Array(nVocab);
     for (const [tok, p] of probs) probabilities[tok] = p;
-    out.push({ position: i + 1, probabilities });
-  }
+    out.push({ position, probabilities });
+  });
   return out;
 }
 

@@ -147,6 +147,20 @@ export interface StepMetrics {
   readonly gpuUtilizationPercent?: number;
 }
 
+/** The step records of a run's metrics.jsonl, in order (one JSON object per line, as the loop appends them). */
+export function readMetrics(path: string): StepMetrics[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      const m = JSON.parse(line) as StepMetrics;
+      if (typeof m.step !== 'number' || typeof m.loss !== 'number') {
+        throw new InputError(`${path}:${i + 1}: not a step record (no numeric step and loss)`);
+      }
+      return m;
+    });
+}
+
 export interface RunReport {
   readonly schemaVersion: 1;
   readonly settings: TrainSettings;

@@ -10,7 +10,7 @@ import { generate } from '../data/generate.ts';
 import { greedyChatReplies } from '../eval/chat.ts';
 import { heldoutPerplexity } from '../eval/perplexity.ts';
 import { ADAPTER_FILE } from '../trainer/export.ts';
-import { finetune } from '../trainer/finetune.ts';
+import { finetune, readMetrics } from '../trainer/finetune.ts';
 import { writeFileAtomic, writeJsonAtomic, writeJsonlAtomic } from '../util/atomic-file.ts';
 import { lineChart } from './charts.ts';
 import { BASE_FILE, BASE_RECORD, corpusFiles, type PretrainRecord } from './make-base.ts';
@@ -208,10 +208,7 @@ export async function baseReport(o: {
 }
 
 function lossChart(metricsFile: string): string {
-  const rows = readFileSync(metricsFile, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { step: number; loss: number; evalLoss?: number });
+  const rows = readMetrics(metricsFile);
   return lineChart(
     [
       { name: 'train loss', points: rows.map((r) => [r.step, r.loss] as const) },

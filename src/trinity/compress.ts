@@ -12,7 +12,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { z } from 'zod';
 import { domainByName } from '../data/catalog.ts';
 import { InputError } from '../errors.ts';
 import { GgufFile } from '../gguf/reader.ts';
@@ -21,8 +20,9 @@ import { hashTensors } from '../quant/hash.ts';
 import { QuantPool } from '../quant/pool.ts';
 import { quantizeFile } from '../quant/quantize-file.ts';
 import { type ChatSample, readChatJsonl } from '../trainer/data.ts';
-import { METRICS_FILE } from '../trainer/finetune.ts';
+import { METRICS_FILE, readMetrics } from '../trainer/finetune.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.ts';
+import { megabytes, percent } from '../util/format.ts';
 import { deployReadme, type ManifestBody, reportInput } from './deploy-docs.ts';
 import {
   DEPLOYMENT_MANIFEST,
@@ -218,7 +218,7 @@ export async function compressWorkflow(o: CompressOptions): Promise<CompressResu
     };
     await timed('docs', async () => {
       await run.cache.write('README.md', deployReadme(manifestBody, quality));
-      const curves = await lossCurves(pkg.root, m);
+      const curves = lossCurves(pkg.root, m);
       await run.cache.write('report.html', renderReport(reportInput(manifestBody, quality, curves, timings)));
     });
     timings.total = (performance.now() - started) / 1000;
@@ -274,7 +274,9 @@ async function domainModels(r: Run): Promise<Individual> {
       modelfile: mf,
     };
     rows.push(row);
-    r.log(`${d.name}: full ${r.profile.full} ${mb(row.full.bytes)}, lite ${r.profile.lite} ${mb(row.lite.bytes)}`);
+    r.log(
+      `${d.name}: full ${r.profile.full} ${megabytes(row.full.bytes)}, lite ${r.profile.lite} ${megabytes(row.lite.bytes)}`,
+    );
   }
   return rows;
 }
@@ -329,7 +331,7 @@ async function sharedBasePack(r: Run, individual: Individual): Promise<Pack> {
   for (const f of files) bytes += (await stat(r.at(f))).size;
   const sumOfFull = individual.reduce((n, d) => n + d.full.bytes, 0);
   r.log(
-    `universal pack: ${mb(bytes)} against ${mb(sumOfFull)} for ${individual.length} full models (${pct(1 - bytes / sumOfFull)} smaller); ` +
+    `universal pack: ${megabytes(bytes)} against ${megabytes(sumOfFull)} for ${individual.length} full models (${percent(1 - bytes / sumOfFull)} smaller); ` +
       `${shared.identical} of ${shared.total} tensors identical in every domain model, stored once`,
   );
   return {
@@ -363,7 +365,9 @@ async function mergedModel(r: Run, merge: MergeMethod, density: number): Promise
     mf,
     modelfile({ from: `./merged-${merge}.${r.profile.lite}.gguf`, chatTemplate: r.template, stop: r.stop }),
   );
-  r.log(`merged (${merge}): full ${mb((await stat(r.at(full))).size)}, lite ${mb((await stat(r.at(lite))).size)}`);
+  r.log(
+    `merged (${merge}): full ${megabytes((await stat(r.at(full))).size)}, lite ${megabytes((await stat(r.at(lite))).size)}`,
+  );
   return {
     method: merge,
     density: merge === 'ties' ? density : null,
@@ -446,28 +450,15 @@ function profileSizes(r: Run): DeploymentPackage['sizes'] {
   });
 }
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
 /** The lite model's latency row on the thread count the evaluation chose. */
 export function liteLatency(q: QualityReport): QualityReport['latency'][number] | undefined {
   return q.latency.find((l) => l.kind === 'lite' && l.threads === q.threads);
 }
 
-const MetricsLine = z.object({ step: z.number(), loss: z.number() });
-
 /** The training loss curves the transfer package carries (each domain's metrics.jsonl, where present). */
-async function lossCurves(root: string, m: TransferPackage) {
-  return Promise.all(
-    m.domains
-      .map((d) => ({ domain: d.name, file: join(root, dirname(d.files.adapter), METRICS_FILE) }))
-      .filter((c) => existsSync(c.file) && m.files.some((f) => f.path === relative(root, c.file)))
-      .map(async (c) => ({
-        domain: c.domain,
-        points: (await readFile(c.file, 'utf8'))
-          .split('\n')
-          .filter((l) => l.trim())
-          .map((l) => MetricsLine.parse(JSON.parse(l))),
-      })),
-  );
+function lossCurves(root: string, m: TransferPackage) {
+  return m.domains
+    .map((d) => ({ domain: d.name, file: join(root, dirname(d.files.adapter), METRICS_FILE) }))
+    .filter((c) => existsSync(c.file) && m.files.some((f) => f.path === relative(root, c.file)))
+    .map((c) => ({ domain: c.domain, points: readMetrics(c.file).map(({ step, loss }) => ({ step, loss })) }));
 }

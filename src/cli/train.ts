@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SCHEDULES } from '../trinity/cost.ts';
 import { planWorkflow, TRAIN_DEFAULTS, trainWorkflow } from '../trinity/train.ts';
+import { megabytes } from '../util/format.ts';
 import { choice, parseFloatOption, parseIntOption, printJson } from './shared.ts';
 
 /** Options `train` and `plan` share: what to train and on what. */
@@ -78,11 +79,10 @@ export function registerPlan(program: Command): void {
         printJson(plan);
         return;
       }
-      const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
       const lines = plan.domains.map(
         (d) =>
           `${d.name.padEnd(24)} ${String(d.samples).padStart(6)} samples ${String(d.tokens).padStart(9)} tokens ${String(d.steps).padStart(5)} steps  ` +
-          `${d.seconds.toFixed(0).padStart(6)} s  adapter ${mb(d.sizes.adapterGguf)}, full ${mb(d.sizes.full)}, lite ${mb(d.sizes.lite)}`,
+          `${d.seconds.toFixed(0).padStart(6)} s  adapter ${megabytes(d.sizes.adapterGguf)}, full ${megabytes(d.sizes.full)}, lite ${megabytes(d.sizes.lite)}`,
       );
       process.stdout.write(
         [

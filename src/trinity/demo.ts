@@ -4,6 +4,7 @@
 // train/, the deployment under deploy/.
 
 import { join } from 'node:path';
+import { megabytes, percent } from '../util/format.ts';
 import { type CompressResult, compressWorkflow, liteLatency } from './compress.ts';
 import { type TrainWorkflowResult, trainWorkflow, unfinishedRuns } from './train.ts';
 
@@ -59,8 +60,6 @@ export async function demoWorkflow(o: DemoOptions = {}): Promise<DemoResult> {
 /** The table the demo ends with: per domain what training and compression measured, then the universal model. */
 export function demoSummary(r: DemoResult): string {
   const { manifest: m, quality: q } = r.compress;
-  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const header = [
     'domain',
     'train loss',
@@ -79,10 +78,10 @@ export function demoSummary(r: DemoResult): string {
       t ? t.metrics.train_loss.toFixed(3) : '',
       dq ? `${dq.perplexity.base.toFixed(2)}→${dq.perplexity.full.toFixed(2)}` : '',
       dq ? dq.perplexity.lite.toFixed(2) : '',
-      dq ? pct(dq.retention.top1_agreement) : '',
-      dq ? `${pct(dq.empathy.base.rate)}→${pct(dq.empathy.tuned.rate)}` : '',
-      mb(d.full.bytes),
-      mb(d.lite.bytes),
+      dq ? percent(dq.retention.top1_agreement) : '',
+      dq ? `${percent(dq.empathy.base.rate)}→${percent(dq.empathy.tuned.rate)}` : '',
+      megabytes(d.full.bytes),
+      megabytes(d.lite.bytes),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
@@ -94,10 +93,10 @@ export function demoSummary(r: DemoResult): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `universal pack: ${mb(u.pack.bytes)} for ${m.models.individual_domains.length} domains against ${mb(u.pack.sum_of_full_bytes)} of full models (${pct(u.pack.reduction)} smaller; ${u.pack.shared_tensors.identical} of ${u.pack.shared_tensors.total} tensors shared)`,
-    `merged (${u.merged.method}): full ${mb(u.merged.full.bytes)}, lite ${mb(u.merged.lite.bytes)}`,
-    `router: ${pct(q.router.rate)} of ${q.router.total} held-out user turns routed to their domain`,
-    `lite keeps ${pct(q.retention.top1_agreement)} of full's top-1 tokens (mean KL ${q.retention.mean_kl.toFixed(4)})` +
+    `universal pack: ${megabytes(u.pack.bytes)} for ${m.models.individual_domains.length} domains against ${megabytes(u.pack.sum_of_full_bytes)} of full models (${percent(u.pack.reduction)} smaller; ${u.pack.shared_tensors.identical} of ${u.pack.shared_tensors.total} tensors shared)`,
+    `merged (${u.merged.method}): full ${megabytes(u.merged.full.bytes)}, lite ${megabytes(u.merged.lite.bytes)}`,
+    `router: ${percent(q.router.rate)} of ${q.router.total} held-out user turns routed to their domain`,
+    `lite keeps ${percent(q.retention.top1_agreement)} of full's top-1 tokens (mean KL ${q.retention.mean_kl.toFixed(4)})` +
       (lite
         ? `; first token ${lite.ttft_ms_p50.toFixed(1)} ms p50, ${lite.tokens_per_second.toFixed(0)} tokens/s on ${lite.threads} thread(s)`
         : ''),

@@ -1,13 +1,12 @@
 // The human side of the deployment: deploy/README.md (how to run each artifact with llama.cpp and Ollama, with the
 // measured figures) and the input of report.html. Both are made from the manifest and quality_report.json alone.
 
+import { megabytes, percent } from '../util/format.ts';
 import type { DeploymentPackage, QualityReport } from './deployment-package.ts';
 import type { ReportInput } from './report-html.ts';
 
 export type ManifestBody = Omit<DeploymentPackage, 'files'>;
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fixed = (x: number, digits = 2) => x.toFixed(digits);
 
 export function reportInput(
@@ -72,7 +71,7 @@ export function deployReadme(m: ManifestBody, q: QualityReport): string {
   const domainRows = m.models.individual_domains.map((d) => {
     const dq = q.domains.find((x) => x.name === d.name);
     const p = dq?.perplexity;
-    return `| ${d.name} | \`${d.full.file}\` ${mb(d.full.bytes)} | \`${d.lite.file}\` ${mb(d.lite.bytes)} | ${p ? `${fixed(p.base)} → ${fixed(p.full)} / ${fixed(p.lite)}` : ''} | ${dq ? pct(dq.retention.top1_agreement) : ''} |`;
+    return `| ${d.name} | \`${d.full.file}\` ${megabytes(d.full.bytes)} | \`${d.lite.file}\` ${megabytes(d.lite.bytes)} | ${p ? `${fixed(p.base)} → ${fixed(p.full)} / ${fixed(p.lite)}` : ''} | ${dq ? percent(dq.retention.top1_agreement) : ''} |`;
   });
   const latencyRows = q.latency.map(
     (l) =>
@@ -80,7 +79,7 @@ export function deployReadme(m: ManifestBody, q: QualityReport): string {
   );
   const sizeRows = m.sizes.map(
     (s) =>
-      `| ${s.profile}${s.measured ? ' (this run)' : ''} | ${s.full_type} / ${s.lite_type} | ${mb(s.f16_bytes)} | ${mb(s.full_bytes)} | ${mb(s.lite_bytes)} | ${pct(s.lite_reduction)} | ${pct(s.nominal_reduction)} |`,
+      `| ${s.profile}${s.measured ? ' (this run)' : ''} | ${s.full_type} / ${s.lite_type} | ${megabytes(s.f16_bytes)} | ${megabytes(s.full_bytes)} | ${megabytes(s.lite_bytes)} | ${percent(s.lite_reduction)} | ${percent(s.nominal_reduction)} |`,
   );
   return `# MeeTARA Lab deployment
 
@@ -90,9 +89,9 @@ Every figure below was measured in that run through llama.cpp, or computed from 
 ## What is here
 
 - \`domains/<domain>/\`: each domain's own model, full (${m.profile.full}) and lite (${m.profile.lite}), and an Ollama \`Modelfile\` for the lite one.
-- \`universal/\`: **the shared-base pack**: one base (\`${u.pack.base.file}\`, ${mb(u.pack.base.bytes)}), every domain's LoRA adapter in \`universal/adapters/\`, \`router.json\`, an Ollama \`Modelfile.<domain>\` per domain and \`serve.sh\`.
-  It takes ${mb(u.pack.bytes)} against ${mb(u.pack.sum_of_full_bytes)} for the ${m.models.individual_domains.length} full models: **${pct(u.pack.reduction)} smaller**. ${u.pack.shared_tensors.identical} of ${u.pack.shared_tensors.total} tensors are byte-identical in every domain model; the pack stores them once.
-- \`merged/\`: **the merged universal model**: every domain's delta merged (${u.merged.method}${u.merged.density === null ? '' : `, density ${u.merged.density}`}) into one model, full (${mb(u.merged.full.bytes)}) and lite (${mb(u.merged.lite.bytes)}), with a \`Modelfile\`.
+- \`universal/\`: **the shared-base pack**: one base (\`${u.pack.base.file}\`, ${megabytes(u.pack.base.bytes)}), every domain's LoRA adapter in \`universal/adapters/\`, \`router.json\`, an Ollama \`Modelfile.<domain>\` per domain and \`serve.sh\`.
+  It takes ${megabytes(u.pack.bytes)} against ${megabytes(u.pack.sum_of_full_bytes)} for the ${m.models.individual_domains.length} full models: **${percent(u.pack.reduction)} smaller**. ${u.pack.shared_tensors.identical} of ${u.pack.shared_tensors.total} tensors are byte-identical in every domain model; the pack stores them once.
+- \`merged/\`: **the merged universal model**: every domain's delta merged (${u.merged.method}${u.merged.density === null ? '' : `, density ${u.merged.density}`}) into one model, full (${megabytes(u.merged.full.bytes)}) and lite (${megabytes(u.merged.lite.bytes)}), with a \`Modelfile\`.
 - \`quality_report.json\`, \`report.html\`, \`deployment_package.json\`.
 
 ## Run it
@@ -110,7 +109,7 @@ universal/serve.sh --port 8080
 curl localhost:8080/v1/chat/completions -d '{"messages": [{"role": "user", "content": "I cannot sleep"}], "lora": [{"id": 0, "scale": 1}]}'
 \`\`\`
 
-\`router.json\` picks the domain for a message: TF-IDF over each domain's catalog keywords and training user turns, cosine similarity, highest wins (held-out routing accuracy ${pct(q.router.rate)}, ${q.router.correct} of ${q.router.total}).
+\`router.json\` picks the domain for a message: TF-IDF over each domain's catalog keywords and training user turns, cosine similarity, highest wins (held-out routing accuracy ${percent(q.router.rate)}, ${q.router.correct} of ${q.router.total}).
 
 Ollama:
 
@@ -128,7 +127,7 @@ Held-out perplexity (assistant tokens; base → full / lite) and lite's top-1 ag
 |---|---|---|---|---|
 ${domainRows.join('\n')}
 
-Lite keeps ${pct(q.retention.top1_agreement)} of full's top-1 predictions over ${q.retention.positions} positions (mean KL ${q.retention.mean_kl.toFixed(4)} nats); the original guide claimed ${pct(q.claims.retention[0])}–${pct(q.claims.retention[1])} "accuracy retention".
+Lite keeps ${percent(q.retention.top1_agreement)} of full's top-1 predictions over ${q.retention.positions} positions (mean KL ${q.retention.mean_kl.toFixed(4)} nats); the original guide claimed ${percent(q.claims.retention[0])}–${percent(q.claims.retention[1])} "accuracy retention".
 
 Latency on this machine (${m.hardware.cpu}, ${m.hardware.cores} cores), time to first token and decode rate of greedy replies to ${q.latency[0]?.prompts ?? 0} held-out prompts; the original guide claimed under ${q.claims.ttft_ms} ms. Perplexity, retention and empathy ran on ${q.threads} thread${q.threads > 1 ? 's' : ''}, the faster count here:
 

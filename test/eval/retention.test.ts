@@ -6,9 +6,9 @@ import { createContext, loadModel, nextTokenProbabilities } from '../../src/eval
 import { heldoutPerplexity } from '../../src/eval/perplexity.ts';
 import { measureRetention } from '../../src/eval/retention.ts';
 import { chatEncoderFromGguf, encodeSample } from '../../src/model/chat-encoder.ts';
-import { initModel } from '../../src/model/init-model.ts';
 import { quantizeFile } from '../../src/quant/quantize-file.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { tinyModel } from '../trainer/fixtures.ts';
 
 const TINY = join(import.meta.dirname, '..', '..', 'assets', 'base', 'meetara-tiny.gguf');
 // One llama.cpp thread: its worker threads spin-wait, so on 2 cores shared with other jobs 2 threads can run 10x slower.
@@ -100,16 +100,7 @@ describe('measureRetention', () => {
   });
 
   it('refuses two models whose vocabularies differ', async () => {
-    const other = join(dir, 'vocab-512.gguf');
-    await initModel(other, {
-      arch: 'llama',
-      vocabSize: 512,
-      dim: 32,
-      layers: 1,
-      heads: 2,
-      ffn: 64,
-      contextLength: 256,
-    });
+    const other = await tinyModel(dir, 'vocab-512.gguf');
     await expect(measureRetention(TINY, other, conversations)).rejects.toThrow(InputError);
     await expect(measureRetention(TINY, other, conversations)).rejects.toThrow(/512 tokens.*4096/);
   });

@@ -5,7 +5,6 @@
 // sizes, and the report drawn in headless Chromium. Then: a rerun keeps every output, an interrupted run leaves no
 // partial file, and damaged packages are refused before anything is written.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,13 +29,12 @@ import { fileEntries } from '../../src/trinity/package-files.ts';
 import { REPORT_CHARTS } from '../../src/trinity/report-html.ts';
 import type { TransferPackage } from '../../src/trinity/transfer-package.ts';
 import { type Graphic, launchChromium } from '../helpers/chromium.ts';
-import { type CliResult, runCli } from '../helpers/cli.ts';
+import { type CliResult, runCli, runCliUntil } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const dir = tempDir('meetara-compress-');
 const demoOut = join(dir, 'demo');
 const deploy = join(demoOut, 'deploy');
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'meetara.js');
 const read = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
 let demo: CliResult;
@@ -250,7 +248,7 @@ describe('compress is idempotent and interruptible', () => {
   it('an interrupted run leaves no partial file, and the next run finishes from what was done', async () => {
     const before = read<{ outputs: Record<string, { sha256: string }> }>(join(deploy, CACHE_FILE)).outputs;
     // --force rebuilds everything; kill it as soon as it is writing models.
-    const killed = await runUntil(
+    const killed = await runCliUntil(
       ['compress', '--package', pkg, '--profile', 'balanced', '--out', deploy, '--force'],
       (err) => err.includes('general_health: full Q8_0'),
     );
@@ -348,19 +346,4 @@ function ownPerplexity(path: string, conversations: readonly { messages: ChatMes
     disposeTfModel(model);
   }
   return Math.exp(nll / count);
-}
-
-/** Runs `meetara …` and kills it once its stderr satisfies `until`. */
-function runUntil(args: string[], until: (stderr: string) => boolean): Promise<{ code: number | null }> {
-  return new Promise((resolve) => {
-    const child: ChildProcess = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, MEETARA_QUIET: '1' },
-    });
-    let stderr = '';
-    child.stderr?.on('data', (b) => {
-      stderr += String(b);
-      if (until(stderr)) child.kill('SIGKILL');
-    });
-    child.on('exit', (code) => resolve({ code }));
-  });
 }

@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext, loadModel, nextTokenProbabilities } from '../../src/eval/llama.ts';
 import { GgufFile } from '../../src/gguf/reader.ts';
 import { configFromGguf } from '../../src/model/config.ts';
-import { initModel } from '../../src/model/init-model.ts';
 import { readTensorF32 } from '../../src/model/weights.ts';
 import { writeLoraAdapter } from '../../src/trainer/adapter-gguf.ts';
 import { selectBackend } from '../../src/trainer/backend.ts';
@@ -15,25 +14,16 @@ import { createLora, disposeLora, LORA_TARGETS } from '../../src/trainer/lora.ts
 import { tiesMerge } from '../../src/trinity/merge.ts';
 import { adapterDeltaOf, writeMergedModel } from '../../src/trinity/merged-model.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { TINY, tinyModel } from '../trainer/fixtures.ts';
 
 const dir = tempDir('meetara-merged-');
-const base = join(dir, 'base.gguf');
 const adapters = [join(dir, 'a.gguf'), join(dir, 'b.gguf')];
-const VOCAB = 512;
+const VOCAB = TINY.vocabSize;
+let base: string;
 
 beforeAll(async () => {
   await selectBackend('wasm');
-  await initModel(base, {
-    arch: 'llama',
-    vocabSize: VOCAB,
-    dim: 64,
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    ffn: 128,
-    contextLength: 128,
-    seed: 3,
-  });
+  base = await tinyModel(dir);
   const file = GgufFile.open(base);
   const config = configFromGguf(
     file.metadata,

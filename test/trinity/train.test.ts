@@ -3,7 +3,6 @@
 // independent re-measurement, and predicted sizes match. The run is killed in the middle of its second domain
 // and resumed: the first domain is kept as it was, and the second ends byte-identical to an uninterrupted run.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,35 +11,12 @@ import { createContext, loadModel } from '../../src/eval/llama.ts';
 import { heldoutPerplexity } from '../../src/eval/perplexity.ts';
 import { DEFAULT_BASE } from '../../src/trinity/make-base.ts';
 import { type TransferPackage, verifyTransferPackage } from '../../src/trinity/transfer-package.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runCliUntil } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const dir = tempDir('meetara-train-');
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'meetara.js');
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const packageIn = (out: string) => join(out, readdirSync(out).find((e) => e.startsWith('colab_trinity_')) as string);
-
-/** Runs `meetara train …` and resolves with its stderr once `until` says so (then kills it) or it exits. */
-function trainUntil(args: string[], until?: () => boolean): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child: ChildProcess = spawn(process.execPath, [bin, 'train', ...args], {
-      env: { ...process.env, MEETARA_QUIET: '1' },
-    });
-    let stderr = '';
-    child.stderr?.on('data', (b) => {
-      stderr += String(b);
-    });
-    const timer = until
-      ? setInterval(() => {
-          if (until()) child.kill('SIGKILL');
-        }, 200)
-      : undefined;
-    child.on('exit', (code) => {
-      if (timer) clearInterval(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 describe('meetara train --quick, killed in the middle and resumed', () => {
   const out = join(dir, 'run');
@@ -53,13 +29,13 @@ describe('meetara train --quick, killed in the middle and resumed', () => {
   beforeAll(async () => {
     const args = ['--quick', '--domains', 'healthcare,business', '--out', out, '--archive'];
     // Kill once the second domain has written a mid-run checkpoint.
-    first = await trainUntil(args, () => {
+    first = await runCliUntil(['train', ...args], () => {
       if (!existsSync(out) || readdirSync(out).length === 0) return false;
       return existsSync(join(packageIn(out), 'domains', 'entrepreneurship', 'checkpoint.safetensors'));
     });
     pkg = packageIn(out);
     keptBeforeResume = sha(join(pkg, 'domains', 'general_health', 'adapter.gguf'));
-    second = await trainUntil([...args, '--resume']);
+    second = await runCliUntil(['train', ...args, '--resume']);
     manifest = JSON.parse(readFileSync(join(pkg, 'download_package.json'), 'utf8'));
   }, 600_000);
 
